@@ -84,7 +84,7 @@ def validate(
         raise typer.Exit(2)
 
 
-def quality_table(data) -> pd.DataFrame:  # noqa: ANN001 - PartnershipData, imported lazily
+def quality_table(data) -> pd.DataFrame:
     """The per-month table ``validate`` prints: missing months say 'missing', not 0."""
     q = data.quality()
     out = pd.DataFrame({"source": q["source"], "month": q["month"].astype(str)})
@@ -102,7 +102,8 @@ def quality_table(data) -> pd.DataFrame:  # noqa: ANN001 - PartnershipData, impo
 @app.command()
 def fetch(
     url: Annotated[
-        str | None, typer.Argument(help="URL to download (police.uk archive, custom zip, ONS file).")
+        str | None,
+        typer.Argument(help="URL to download (police.uk archive, custom zip, ONS file)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder or file to save to.")] = Path(
         "data/downloads"
@@ -112,7 +113,8 @@ def fetch(
         typer.Option("--police-uk-month", help="Fetch the police.uk archive for YYYY-MM."),
     ] = None,
     sha256: Annotated[
-        str | None, typer.Option("--sha256", help="Expected SHA-256; the file is rejected if different.")
+        str | None,
+        typer.Option("--sha256", help="Expected SHA-256; the file is rejected if different."),
     ] = None,
     no_resume: Annotated[bool, typer.Option("--no-resume", help="Start again from zero.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
@@ -139,7 +141,9 @@ def demo_data(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the demo into.")] = Path(
         "data/demo"
     ),
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: fixed).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default: fixed).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate even if present.")] = False,
 ) -> None:
     """Write the fictional demo partnerships in real police.uk / ONS formats, with truth.json."""

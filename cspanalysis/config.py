@@ -136,7 +136,9 @@ class PoliceUkSource(_Model):
         None, description="LSOA vintage of the files; default: detected from the codes"
     )
 
-    _coerce_vintage = field_validator("vintage", mode="before")(classmethod(lambda cls, v: _to_str(v)))
+    _coerce_vintage = field_validator("vintage", mode="before")(
+        classmethod(lambda cls, v: _to_str(v))
+    )
 
 
 class PartnerSource(_Model):
@@ -150,6 +152,13 @@ class PartnerSource(_Model):
     )
     about_people: bool = Field(
         True, description="rows describe people: small counts are suppressed in published tables"
+    )
+    vintage: Literal["2011", "2021"] | None = Field(
+        None, description="LSOA vintage of the file's codes; default: detected from the codes"
+    )
+
+    _coerce_vintage = field_validator("vintage", mode="before")(
+        classmethod(lambda cls, v: _to_str(v))
     )
 
 
@@ -266,7 +275,9 @@ class Params(_Model):
     #: the file this was read from (set by :func:`load_params`)
     source_path: Path | None = Field(None, exclude=True)
 
-    _coerce_vintage = field_validator("vintage", mode="before")(classmethod(lambda cls, v: _to_str(v)))
+    _coerce_vintage = field_validator("vintage", mode="before")(
+        classmethod(lambda cls, v: _to_str(v))
+    )
 
     @field_validator("period_end")
     @classmethod

@@ -17,10 +17,10 @@ class InputError(ValueError):
 
     Examples
     --------
-    >>> err = InputError("the file has no 'Month' column; re-download it from police.uk",
+    >>> err = InputError("the file has no 'Month' column; re-download it",
     ...                  path="2019-01-thames-valley-street.csv")
     >>> str(err)
-    "2019-01-thames-valley-street.csv: the file has no 'Month' column; re-download it from police.uk"
+    "2019-01-thames-valley-street.csv: the file has no 'Month' column; re-download it"
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None) -> None:

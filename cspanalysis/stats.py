@@ -134,14 +134,20 @@ def poisson_rate_ratio(
     if method == "etest":
         from statsmodels.stats.rates import test_poisson_2indep
 
-        p_value = float(
-            test_poisson_2indep(a, exposure_a, b, exposure_b, method="etest").pvalue
-        )
+        p_value = float(test_poisson_2indep(a, exposure_a, b, exposure_b, method="etest").pvalue)
     elif method != "exact-conditional":
         raise ValueError("method must be 'exact-conditional' or 'etest'")
     return RateRatio(
-        a, b, float(exposure_a), float(exposure_b), float(ratio),
-        float(to_ratio(ci.low)), float(to_ratio(ci.high)), min(p_value, 1.0), alpha, method,
+        a,
+        b,
+        float(exposure_a),
+        float(exposure_b),
+        float(ratio),
+        float(to_ratio(ci.low)),
+        float(to_ratio(ci.high)),
+        min(p_value, 1.0),
+        alpha,
+        method,
     )
 
 
@@ -176,7 +182,11 @@ def rate(
     0   10.0       2000.0   5.0   2.398    9.195
     1    0.0       1500.0   0.0   0.000    2.459
     """
-    counts_s = pd.Series(counts, dtype=float) if not isinstance(counts, pd.Series) else counts.astype(float)
+    counts_s = (
+        pd.Series(counts, dtype=float)
+        if not isinstance(counts, pd.Series)
+        else counts.astype(float)
+    )
     den = (
         pd.Series(denominators, index=counts_s.index, dtype=float)
         if not isinstance(denominators, pd.Series)

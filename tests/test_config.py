@@ -46,7 +46,9 @@ def test_joint_partnerships_name_both_districts():
         check_paths=False,
     )
     assert joint.areas.districts == ["E07000179", "E07000180"]
-    joint = load_params(ROOT / "params/thames-valley/chiltern-and-south-bucks.yaml", check_paths=False)
+    joint = load_params(
+        ROOT / "params/thames-valley/chiltern-and-south-bucks.yaml", check_paths=False
+    )
     assert joint.areas.districts == ["E07000005", "E07000006"]
 
 
@@ -82,36 +84,73 @@ def test_yaml_integers_are_accepted_where_codes_are_meant(folder: Path):
 
 # (id, yaml text, regex the single message must match)
 BAD_YAML = [
-    ("unknown-top-key", MINIMAL + "colour: red\n", r"unknown key 'colour'; allowed keys there are name, code"),
-    ("unknown-nested-key", MINIMAL.replace("districts", "district"),
-     r"unknown key 'areas.district'; allowed keys there are districts, lsoas, include_unlocated"),
-    ("wrong-type", MINIMAL + "areas: {districts: [E06000038], include_unlocated: maybe}\n",
-     r"'areas.include_unlocated' should be true or false"),
-    ("bad-vintage", MINIMAL + "vintage: 2015\n", r"'vintage' is '2015'; allowed values are '2011' or '2021'"),
-    ("bad-period-end", MINIMAL + "period_end: June 2019\n", r"'period_end'.*'latest' or a month written YYYY-MM"),
+    (
+        "unknown-top-key",
+        MINIMAL + "colour: red\n",
+        r"unknown key 'colour'; allowed keys there are name, code",
+    ),
+    (
+        "unknown-nested-key",
+        MINIMAL.replace("districts", "district"),
+        r"unknown key 'areas.district'; allowed keys there are districts, lsoas, include_unlocated",
+    ),
+    (
+        "wrong-type",
+        MINIMAL + "areas: {districts: [E06000038], include_unlocated: maybe}\n",
+        r"'areas.include_unlocated' should be true or false",
+    ),
+    (
+        "bad-vintage",
+        MINIMAL + "vintage: 2015\n",
+        r"'vintage' is '2015'; allowed values are '2011' or '2021'",
+    ),
+    (
+        "bad-period-end",
+        MINIMAL + "period_end: June 2019\n",
+        r"'period_end'.*'latest' or a month written YYYY-MM",
+    ),
     ("missing-name", MINIMAL.replace("name: Example\n", ""), r"required key 'name' is missing"),
     ("no-areas", "name: X\npolice_uk: [{path: street}]\n", r"required key 'areas' is missing"),
-    ("empty-areas", MINIMAL.replace("{districts: [E06000038]}", "{districts: []}"),
-     r"give the partnership's 'districts' or its 'lsoas'"),
-    ("missing-path", MINIMAL.replace("path: street", "path: nowhere"),
-     r"police_uk\[0\]\.path: '.*nowhere' does not exist"),
-    ("data-root-not-given", MINIMAL.replace("path: street", 'path: "{data_root}/street"'),
-     r"uses \{data_root\} but no data root was given; pass --data-root"),
+    (
+        "empty-areas",
+        MINIMAL.replace("{districts: [E06000038]}", "{districts: []}"),
+        r"give the partnership's 'districts' or its 'lsoas'",
+    ),
+    (
+        "missing-path",
+        MINIMAL.replace("path: street", "path: nowhere"),
+        r"police_uk\[0\]\.path: '.*nowhere' does not exist",
+    ),
+    (
+        "data-root-not-given",
+        MINIMAL.replace("path: street", 'path: "{data_root}/street"'),
+        r"uses \{data_root\} but no data root was given; pass --data-root",
+    ),
     ("not-yaml", "name: [unclosed\n", r"is not valid YAML at line"),
     ("not-a-mapping", "- just\n- a list\n", r"must be a YAML mapping"),
-    ("target-bad-direction",
-     MINIMAL + "targets: [{indicator: Burglary, baseline: 404, target: 392, direction: down}]\n",
-     r"'targets\[0\]\.direction' is 'down'; allowed values are 'increase' or 'decrease'"),
-    ("intervention-bad-month",
-     MINIMAL + "interventions: [{name: Park, start: 2019/04, target: {lsoas: [E01000001]}}]\n",
-     r"'2019/04' is not a month; write it as YYYY-MM"),
-    ("intervention-two-targets",
-     MINIMAL + "interventions: [{name: P, start: 2019-04, target: {lsoas: [E01000001], point: [1, 2], radius: 5}}]\n",
-     r"give exactly one of 'lsoas', 'polygon' or 'point'"),
+    (
+        "target-bad-direction",
+        MINIMAL + "targets: [{indicator: Burglary, baseline: 404, target: 392, direction: down}]\n",
+        r"'targets\[0\]\.direction' is 'down'; allowed values are 'increase' or 'decrease'",
+    ),
+    (
+        "intervention-bad-month",
+        MINIMAL + "interventions: [{name: Park, start: 2019/04, target: {lsoas: [E01000001]}}]\n",
+        r"'2019/04' is not a month; write it as YYYY-MM",
+    ),
+    (
+        "intervention-two-targets",
+        MINIMAL
+        + "interventions: [{name: P, start: 2019-04, "
+        + "target: {lsoas: [E01000001], point: [1, 2], radius: 5}}]\n",
+        r"give exactly one of 'lsoas', 'polygon' or 'point'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "pattern"), [c[1:] for c in BAD_YAML], ids=[c[0] for c in BAD_YAML])
+@pytest.mark.parametrize(
+    ("text", "pattern"), [c[1:] for c in BAD_YAML], ids=[c[0] for c in BAD_YAML]
+)
 def test_bad_parameter_file_gives_one_clear_sentence(folder: Path, text: str, pattern: str):
     path = write(folder, text)
     with pytest.raises(InputError, match=pattern) as info:

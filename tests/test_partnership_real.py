@@ -32,7 +32,9 @@ def shared_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def raw_tv(shared_data: Path) -> pd.DataFrame:
     frames = [
-        pd.read_csv(shared_data / f"police_uk/thames-valley/{m}-thames-valley-street.csv.gz", dtype=str)
+        pd.read_csv(
+            shared_data / f"police_uk/thames-valley/{m}-thames-valley-street.csv.gz", dtype=str
+        )
         for m in TV_MONTHS
     ]
     return pd.concat(frames, ignore_index=True)
@@ -79,7 +81,10 @@ def test_thames_valley_counts_match_plain_pandas(
     assert missing["rows_in_area"].isna().all()
     assert [str(m) for m in data.missing_months()] == ["2018-07", "2018-08", "2018-09"]
     monthly = data.monthly_counts(by=None)
-    assert monthly.loc[pd.Period("2018-08", "M"), "total"] != monthly.loc[pd.Period("2018-08", "M"), "total"]
+    assert (
+        monthly.loc[pd.Period("2018-08", "M"), "total"]
+        != monthly.loc[pd.Period("2018-08", "M"), "total"]
+    )
     # incidents kept are exactly the partnership's rows
     by_month = data.incidents.groupby(data.incidents["month"].astype(str)).size()
     assert by_month.to_dict() == expected["rows_in_area"].astype(int).to_dict()
@@ -88,12 +93,16 @@ def test_thames_valley_counts_match_plain_pandas(
     assert data.incidents.crs.to_epsg() == 27700
 
 
-def test_all_thames_valley_partnerships_partition_the_force(shared_data, shared_cache, raw_tv, monkeypatch):
+def test_all_thames_valley_partnerships_partition_the_force(
+    shared_data, shared_cache, raw_tv, monkeypatch
+):
     singles = [p for p in TV_PARAMS if "-and-" not in p.stem or p.stem == "windsor-and-maidenhead"]
     assert len(singles) == 16
     total = sum(len(_load(p, shared_data, shared_cache, monkeypatch).incidents) for p in singles)
     located_in_tv = raw_tv["LSOA code"].notna() & raw_tv["LSOA name"].notna()
-    tv_lsoas = set(pd.read_csv(shared_data / "lookups/tv_lsoa11_to_district_csp.csv")["lsoa11_code"])
+    tv_lsoas = set(
+        pd.read_csv(shared_data / "lookups/tv_lsoa11_to_district_csp.csv")["lsoa11_code"]
+    )
     assert total == int((located_in_tv & raw_tv["LSOA code"].isin(tv_lsoas)).sum())
 
 
@@ -120,7 +129,13 @@ def test_city_of_london_has_36_consecutive_months(shared_data, shared_cache, mon
 def test_validate_command_reports_missing_months_not_zero(shared_data, shared_cache, monkeypatch):
     monkeypatch.setenv("CSPANALYSIS_CACHE", str(shared_cache))
     result = CliRunner().invoke(
-        app, ["validate", str(ROOT / "params/thames-valley/reading.yaml"), "--data-root", str(shared_data)]
+        app,
+        [
+            "validate",
+            str(ROOT / "params/thames-valley/reading.yaml"),
+            "--data-root",
+            str(shared_data),
+        ],
     )
     assert result.exit_code == 0, result.output
     out = result.output

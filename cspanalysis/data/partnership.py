@@ -131,7 +131,8 @@ class PartnershipData:
             return status.rename("status").reset_index()
         if source not in set(cov["source"]):
             raise InputError(
-                f"no source named '{source}'; sources are {', '.join(sorted(cov['source'].unique()))}"
+                f"no source named '{source}'; sources are "
+                + ", ".join(sorted(cov["source"].unique()))
             )
         return cov[cov["source"] == source]
 
@@ -146,8 +147,8 @@ class PartnershipData:
         2018-07                  missing
         """
         cov = self.coverage.copy()
-        cov["value"] = cov["rows_in_area"].astype("object").where(
-            cov["status"] == "present", "missing"
+        cov["value"] = (
+            cov["rows_in_area"].astype("object").where(cov["status"] == "present", "missing")
         )
         return cov.pivot(index="month", columns="source", values="value")
 
@@ -188,8 +189,10 @@ class PartnershipData:
 
     def summary(self) -> str:
         """A plain-text summary of what was loaded and what is missing."""
-        lines = [f"{self.name}: {len(self.areas)} LSOAs, population "
-                 f"{_fmt_pop(self.areas['population'])}, vintage {self.params.vintage}"]
+        lines = [
+            f"{self.name}: {len(self.areas)} LSOAs, population "
+            f"{_fmt_pop(self.areas['population'])}, vintage {self.params.vintage}"
+        ]
         for source, cov in self.coverage.groupby("source", sort=True):
             present = cov[cov["status"] == "present"]
             missing = cov[cov["status"] == "missing"]
@@ -304,7 +307,7 @@ def resolve_period_end(params: Params, coverage: pd.DataFrame) -> pd.Period:
 
 
 def _assemble(params: Params, cache_dir: Path | bool) -> PartnershipData:
-    # imported here so that `import cspanalysis` stays light and never depends on loader import order
+    # imported here so `import cspanalysis` stays light and independent of loader import order
     from cspanalysis.data import geography, partner, policeuk
 
     geo = params.geography
@@ -340,7 +343,10 @@ def _assemble(params: Params, cache_dir: Path | bool) -> PartnershipData:
             columns=src.columns,
             salt=salt,
             vintage=params.vintage,
+            source_vintage=src.vintage,
             lookup=lookup,
+            boundaries=areas[["geometry"]],
+            weights=areas["population"],
         )
         inc = _place_by_point(inc, areas)
         inc, cov = _attribute(inc, cov, areas, keep_unlocated=True)
@@ -380,18 +386,22 @@ def _attribute(
     lsoa = inc["lsoa"]
     in_area = lsoa.isin(areas.index).to_numpy()
     no_geom = inc.geometry.isna().to_numpy() | inc.geometry.is_empty.to_numpy()
-    unlocated = (lsoa.isna().to_numpy() & inc["lsoa_source"].isna().to_numpy() & no_geom)
+    unlocated = lsoa.isna().to_numpy() & inc["lsoa_source"].isna().to_numpy() & no_geom
     keep = in_area | (unlocated & keep_unlocated)
     outside = ~in_area & ~unlocated
     source_key = _coverage_source(inc)
-    per = pd.DataFrame(
-        {
-            "source": source_key,
-            "month": inc["month"].to_numpy(),
-            "in": keep.astype(int),
-            "out": outside.astype(int),
-        }
-    ).groupby(["source", "month"])[["in", "out"]].sum()
+    per = (
+        pd.DataFrame(
+            {
+                "source": source_key,
+                "month": inc["month"].to_numpy(),
+                "in": keep.astype(int),
+                "out": outside.astype(int),
+            }
+        )
+        .groupby(["source", "month"])[["in", "out"]]
+        .sum()
+    )
     cov = cov.copy()
     idx = pd.MultiIndex.from_frame(cov[["source", "month"]])
     present = (cov["status"] == "present").to_numpy()
@@ -408,8 +418,11 @@ def _coverage_source(inc: gpd.GeoDataFrame) -> np.ndarray:
     police = (inc["source"] == "police.uk").to_numpy()
     force = inc["force"].astype("string").fillna("").to_numpy()
     name = inc["source"].astype("string").fillna("").to_numpy()
-    return np.where(police, np.char.add("police.uk:", force.astype(str)),
-                    np.char.add("partner:", name.astype(str)))
+    return np.where(
+        police,
+        np.char.add("police.uk:", force.astype(str)),
+        np.char.add("partner:", name.astype(str)),
+    )
 
 
 def _concat_incidents(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -87,8 +87,17 @@ AREA_COLUMNS: tuple[str, ...] = (
     "geometry",
 )
 
-_STRING_INCIDENT_COLUMNS = ("category", "source", "force", "crime_id", "lsoa", "lsoa_source",
-                            "location", "outcome", "person_id")
+_STRING_INCIDENT_COLUMNS = (
+    "category",
+    "source",
+    "force",
+    "crime_id",
+    "lsoa",
+    "lsoa_source",
+    "location",
+    "outcome",
+    "person_id",
+)
 
 
 def empty_incidents() -> gpd.GeoDataFrame:

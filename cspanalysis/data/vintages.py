@@ -108,11 +108,11 @@ def detect_vintage(codes: pd.Series, lookup: pd.DataFrame) -> Vintage | None:
     >>> detect_vintage(pd.Series(["A", "B1"]), lookup)
     '2021'
     """
-    present = pd.Series(codes).dropna().unique()
-    only11 = set(lookup["lsoa11_code"]) - set(lookup["lsoa21_code"])
-    only21 = set(lookup["lsoa21_code"]) - set(lookup["lsoa11_code"])
-    n11 = int(np.isin(present, list(only11)).sum())
-    n21 = int(np.isin(present, list(only21)).sum())
+    present = set(pd.Series(codes).dropna().unique())
+    codes11 = set(lookup["lsoa11_code"])
+    codes21 = set(lookup["lsoa21_code"])
+    n11 = len(present & (codes11 - codes21))
+    n21 = len(present & (codes21 - codes11))
     if n11 and n21:
         raise InputError(
             f"the LSOA codes mix both vintages ({n11} codes exist only in 2011, {n21} only in "
@@ -208,11 +208,14 @@ def map_lsoa_codes(
         located = pts.notna() & ~pts.is_empty
         if located.any():
             cand = candidates[candidates[dst_col].isin(boundaries.index)]
-            rows = pd.DataFrame({"row": resolved.index[located], src_col: codes[resolved.index[located]].to_numpy()})
+            rows = pd.DataFrame(
+                {"row": resolved.index[located], src_col: codes[resolved.index[located]].to_numpy()}
+            )
             combo = rows.merge(cand, on=src_col, how="inner")
             if len(combo):
-                poly = gpd.GeoSeries(boundaries.geometry.reindex(combo[dst_col]).to_numpy(),
-                                     crs=boundaries.crs)
+                poly = gpd.GeoSeries(
+                    boundaries.geometry.reindex(combo[dst_col]).to_numpy(), crs=boundaries.crs
+                )
                 pt = gpd.GeoSeries(pts.reindex(combo["row"]).to_numpy(), crs=boundaries.crs)
                 inside = poly.covers(pt).to_numpy()
                 dist = poly.distance(pt).to_numpy()
