@@ -1,0 +1,34 @@
+"""Messages of the partner reader: row lists and warnings attributed to the caller."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from cspanalysis.errors import DataQualityWarning, display_path
+
+_PACKAGE = __name__.rpartition(".")[0]  # cspanalysis.data.partner
+
+
+def _rows(mask: pd.Series) -> str:
+    """'3 rows (rows 4, 9, 12)'; at most five row numbers are listed."""
+    rows = [int(r) for r in mask[mask].index]
+    listed = ", ".join(map(str, rows[:5]))
+    if len(rows) == 1:
+        return f"1 row (row {listed})"
+    return f"{len(rows)} rows (rows {listed}{', ...' if len(rows) > 5 else ''})"
+
+
+def _warn(message: str, path: Path) -> None:
+    """Warn, attributing the warning to the first caller outside this package."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and _inside(frame.f_globals.get("__name__", "")):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(f"{display_path(path)}: {message}", DataQualityWarning, stacklevel=level)
+
+
+def _inside(module: str) -> bool:
+    return module == _PACKAGE or module.startswith(_PACKAGE + ".")
