@@ -250,6 +250,16 @@ class Intervention(_Model):
         return value
 
 
+class PriorityWeights(_Model):
+    """Weights of the five components of a candidate priority's score (see assessment.priorities)."""
+
+    volume: float = Field(0.2, ge=0)
+    trend: float = Field(0.2, ge=0)
+    harm: float = Field(0.2, ge=0)
+    peers: float = Field(0.2, ge=0)
+    concentration: float = Field(0.2, ge=0)
+
+
 class Params(_Model):
     """A validated parameter file. Paths are absolute after :func:`load_params`."""
 
@@ -271,6 +281,10 @@ class Params(_Model):
     peers: Peers = Field(default_factory=Peers)
     hotspots: HotspotSettings = Field(default_factory=HotspotSettings)
     interventions: list[Intervention] = Field(default_factory=list)
+    priorities: PriorityWeights = Field(default_factory=PriorityWeights)
+    harm_weights: Path | None = Field(
+        None, description="CSV of offence harm weights (default: the shipped data/harm_weights.csv)"
+    )
 
     #: the file this was read from (set by :func:`load_params`)
     source_path: Path | None = Field(None, exclude=True)
@@ -406,6 +420,8 @@ def _resolve_paths(params: Params, base: Path, root: Path | None, path: Path) ->
         params.cache_dir = fix(params.cache_dir, "cache_dir")
     if params.output_dir is not None:
         params.output_dir = fix(params.output_dir, "output_dir")
+    if params.harm_weights is not None:
+        params.harm_weights = fix(params.harm_weights, "harm_weights")
     params.peers.params = [fix(p, f"peers.params[{i}]") for i, p in enumerate(params.peers.params)]
     for i, iv in enumerate(params.interventions):
         if iv.target.polygon is not None:
@@ -431,6 +447,8 @@ def iter_data_paths(params: Params) -> list[tuple[str, Path]]:
             if spec is not None:
                 out.append((f"geography.{key}.path", spec.path))
     out += [(f"peers.params[{i}]", p) for i, p in enumerate(params.peers.params)]
+    if params.harm_weights is not None:
+        out.append(("harm_weights", params.harm_weights))
     for i, iv in enumerate(params.interventions):
         if iv.target.polygon is not None:
             out.append((f"interventions[{i}].target.polygon", iv.target.polygon))
