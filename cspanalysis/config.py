@@ -251,7 +251,7 @@ class Intervention(_Model):
 
 
 class PriorityWeights(_Model):
-    """Weights of the five components of a candidate priority's score (see assessment.priorities)."""
+    """Weights of the five components of a candidate priority score (assessment.priorities)."""
 
     volume: float = Field(0.2, ge=0)
     trend: float = Field(0.2, ge=0)
