@@ -5,7 +5,7 @@ Commands
 ``validate PARAMS...``  check parameter files and their data; print coverage and data quality
 ``fetch URL``           download a police.uk archive or an ONS file (resume, checksum)
 ``demo-data``           write the fictional demo partnerships (with their ground truth)
-``demo``                the main job on the demo partnerships
+``demo``                the main job: demo data, every demo partnership loaded, notebooks run
 
 Every command has ``--help``. Bad input prints one sentence and exits with
 status 2; no traceback.
@@ -163,23 +163,104 @@ def demo_job(
     params_dir: Annotated[
         Path, typer.Option("--params", help="Folder of the demo parameter files.")
     ] = Path("params/demo"),
-    out: Annotated[Path, typer.Option("--data", help="Demo data folder.")] = Path("data/demo"),
+    data: Annotated[Path, typer.Option("--data", help="Demo data folder.")] = Path("data/demo"),
+    out: Annotated[Path, typer.Option("--out", help="Where the executed notebooks go.")] = Path(
+        "output/demo"
+    ),
+    notebooks: Annotated[
+        Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")
+    ] = Path("notebooks"),
+    partnership: Annotated[
+        str, typer.Option("--partnership", help="Demo parameter file whose notebooks are run.")
+    ] = "northbrook",
+    skip_notebooks: Annotated[
+        bool, typer.Option("--skip-notebooks", help="Only load and summarise the data.")
+    ] = False,
 ) -> None:
-    """The main job on the demo partnerships: generate the demo data if absent, load, summarise."""
+    """The main job on the demo: generate the data if absent, load and summarise every demo
+    partnership, then run each analysis notebook for one of them with papermill."""
     from cspanalysis.data import demo
     from cspanalysis.data.partnership import load_partnership
 
-    demo.ensure_demo(out)
+    demo.ensure_demo(data)
     files = sorted(params_dir.glob("*.yaml"))
     if not files:
         _fail(InputError(f"no parameter files in {params_dir}"))
     for path in files:
         try:
-            data = load_partnership(path, out)
+            loaded = load_partnership(path, data)
         except InputError as exc:
             _fail(exc)
-        typer.echo(data.summary())
+        typer.echo(loaded.summary())
         typer.echo("")
+    if skip_notebooks:
+        return
+    chosen = params_dir / f"{partnership}.yaml"
+    if not chosen.exists():
+        _fail(InputError(f"no parameter file {chosen}; choose one of {[f.stem for f in files]}"))
+    try:
+        for produced in run_notebooks(chosen, data, notebooks, out / partnership):
+            typer.echo(f"executed {produced}")
+    except (InputError, NotebookFailedError) as exc:
+        _fail(exc, 1)
+
+
+class NotebookFailedError(RuntimeError):
+    """A notebook raised an error while papermill ran it."""
+
+
+def run_notebooks(params_file: Path, data_root: Path, notebooks: Path, out: Path) -> list[Path]:
+    """Execute every notebook in ``notebooks`` for one parameter file with papermill.
+
+    Each executed notebook is written to ``out/<name>.ipynb`` (via a temporary
+    file, so a failed run leaves no half-written notebook) and its tables and
+    figures to ``out/<name>/``. Unknown parameter names are an error.
+    """
+    import papermill
+    from papermill.inspection import inspect_notebook
+
+    from cspanalysis.files import atomic_path
+
+    sources = sorted(notebooks.glob("*.ipynb"))
+    if not sources:
+        raise InputError(f"no notebooks in {notebooks}")
+    produced = []
+    for nb in sources:
+        wanted = {
+            "params_file": str(params_file.resolve()),
+            "data_root": str(data_root.resolve()),
+            "output_dir": str((out / nb.stem).resolve()),
+        }
+        declared = set(inspect_notebook(str(nb)))
+        unknown = set(wanted) - declared
+        if unknown:
+            raise InputError(
+                f"{nb.name} has no parameter(s) {sorted(unknown)} in its parameters cell"
+            )
+        target = out / nb.name
+        with atomic_path(target) as tmp:
+            tmp_nb = tmp.with_suffix(".ipynb")
+            try:
+                papermill.execute_notebook(
+                    str(nb),
+                    str(tmp_nb),
+                    parameters=wanted,
+                    cwd=str(nb.parent.resolve()),
+                    kernel_name="python3",
+                    progress_bar=False,
+                )
+                tmp_nb.replace(tmp)
+            except papermill.PapermillExecutionError as exc:
+                failed = target.with_suffix(".failed.ipynb")
+                tmp_nb.replace(failed)
+                raise NotebookFailedError(
+                    f"{nb.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                    f"(the executed notebook is kept at {failed})"
+                ) from None
+            finally:
+                tmp_nb.unlink(missing_ok=True)
+        produced.append(target)
+    return produced
 
 
 def main() -> None:  # pragma: no cover - console entry point wrapper
