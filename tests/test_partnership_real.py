@@ -152,3 +152,42 @@ def test_validate_command_bad_file_is_one_line(tmp_path):
     assert result.exit_code == 2
     assert "unknown key 'areas.districtz'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_reading_in_the_2021_vintage_keeps_every_row_and_splits_by_point(
+    shared_data, shared_cache, monkeypatch, tmp_path
+):
+    """2011-coded police.uk files loaded into a 2021 analysis: same rows, split LSOAs by point."""
+    text = (ROOT / "params/thames-valley/reading.yaml").read_text()
+    text = (
+        text.replace('vintage: "2011"', 'vintage: "2021"')
+        .replace(
+            "tv_lsoa11_boundaries_generalised_martinjc.geojson",
+            "tv_lsoa21_boundaries_bsc_simplified.geojson",
+        )
+        .replace("tv_lsoa11_to_district_csp.csv", "tv_lsoa21_to_district_csp.csv")
+        .replace("data_root: ../../../shared/data", f"data_root: {shared_data}")
+    )
+    params21 = tmp_path / "reading-2021.yaml"
+    params21.write_text(text)
+    d11 = _load(ROOT / "params/thames-valley/reading.yaml", shared_data, shared_cache, monkeypatch)
+    d21 = _load(params21, shared_data, shared_cache, monkeypatch)
+    assert d21.params.vintage == "2021"
+    assert len(d21.incidents) == len(d11.incidents)
+    # every 2021 code is a Reading 2021 LSOA; compare with the ONS lookup independently
+    lk = pd.read_csv(shared_data / "lookups/lsoa11_to_lsoa21_to_ltla22_ew.csv.gz", dtype=str)
+    assert set(d21.incidents["lsoa"]) <= set(d21.areas.index)
+    split_parents = set(lk.loc[lk["change_code"] == "S", "lsoa11_code"]) & set(d11.areas.index)
+    assert split_parents, "Reading has split LSOAs"
+    merged = d21.incidents.merge(
+        d11.incidents[["crime_id", "lsoa"]].dropna(subset=["crime_id"]),
+        on="crime_id",
+        suffixes=("_21", "_11"),
+    )
+    pairs = set(zip(lk["lsoa11_code"], lk["lsoa21_code"], strict=True))
+    assert all((a, b) in pairs for a, b in zip(merged["lsoa_11"], merged["lsoa_21"], strict=True))
+    # rows of a split parent are spread over more than one child, by where they happened
+    children = merged[merged["lsoa_11"].isin(split_parents)].groupby("lsoa_11")["lsoa_21"].nunique()
+    assert (children > 1).any()
+    # the population is carried from 2011 to 2021 without loss
+    assert d21.areas["population"].sum() == pytest.approx(d11.areas["population"].sum())

@@ -202,6 +202,11 @@ class PartnershipData:
                 f"{int(present['rows_in_area'].sum()):,} rows in the partnership, "
                 f"{int(present['rows_outside'].sum()):,} outside, "
                 f"{int(present['rows_no_location'].sum()):,} without a location"
+                + (
+                    " (counted in the partnership: it covers its whole force area)"
+                    if self.params.areas.include_unlocated and source.startswith("police.uk")
+                    else ""
+                )
             )
             if len(missing):
                 lines.append(f"    missing months (not zero): {_month_ranges(missing['month'])}")
