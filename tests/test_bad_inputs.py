@@ -105,6 +105,44 @@ OUTCOMES = HEADER.split(",Crime type")[0].encode() + b",Outcome type\n"
 STOP_SEARCH = b"Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude\n"
 CSV_GZ = NAME + ".gz"
 
+
+# A tiny but complete partnership around the rows above (E01017648, Aylesbury Vale), for
+# cases that go through the parameter file and load_partnership.
+SQUARE = (
+    '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+    '{"lsoa11_code": "E01017648", "lsoa11_name": "Aylesbury Vale 001A"}, "geometry": '
+    '{"type": "Polygon", "coordinates": [[[-1.0, 51.97], [-0.9, 51.97], [-0.9, 52.02], '
+    "[-1.0, 52.02], [-1.0, 51.97]]]}}]}"
+)
+PARAMS = """\
+name: Tiny
+areas: {districts: [E07000004]}
+police_uk: [{path: street}]
+geography:
+  boundaries: {path: lsoa.geojson}
+  lookup: {path: lookup.csv}
+"""
+
+
+def partnership(yaml_text: str = PARAMS, data: bytes = GOOD) -> Builder:
+    """A parameter file (``yaml_text``) beside a street folder and tiny geography; load it."""
+
+    def build(folder: Path) -> Callable[[], object]:
+        from cspanalysis.data.partnership import load_partnership
+
+        (folder / "street").mkdir()
+        (folder / "street" / NAME).write_bytes(data)
+        (folder / "lsoa.geojson").write_text(SQUARE)
+        (folder / "lookup.csv").write_text(
+            "lsoa11_code,ltla19_code,ltla19_name\nE01017648,E07000004,Aylesbury Vale\n"
+        )
+        path = folder / "tiny.yaml"
+        path.write_text(yaml_text)
+        return lambda: load_partnership(path)
+
+    return build
+
+
 # fmt: off
 CASES = [
     # id, builder, expected, message regex
@@ -148,6 +186,14 @@ CASES = [
     ("name-not-street", street(GOOD, "crimes-january.csv", explicit=True), InputError, r"crimes-january\.csv: is not named like a police\.uk street file"),  # noqa: E501
     ("name-outcomes", street(OUTCOMES, "2019-01-thames-valley-outcomes.csv", explicit=True), InputError, r"2019-01-thames-valley-outcomes\.csv: is a police\.uk outcomes file, which is not read"),  # noqa: E501
     ("name-month-13", street(GOOD, "2019-13-thames-valley-street.csv"), InputError, r"2019-13-thames-valley-street\.csv: the month in the file name \(2019-13\) is not a month"),  # noqa: E501
+    # parameter files and load_partnership
+    ("yaml-unknown-key", partnership(PARAMS + "colour: red\n"), InputError, r"tiny\.yaml: unknown key 'colour'; allowed keys there are"),  # noqa: E501
+    ("yaml-wrong-type", partnership(PARAMS.replace("{districts: [E07000004]}", "{districts: [E07000004], include_unlocated: sometimes}")), InputError, r"tiny\.yaml: 'areas\.include_unlocated' should be true or false"),  # noqa: E501
+    ("yaml-missing-path", partnership(PARAMS.replace("path: street", "path: streets")), InputError, r"tiny\.yaml: police_uk\[0\]\.path: '.*streets' does not exist"),  # noqa: E501
+    ("yaml-no-geography", partnership(PARAMS.split("geography:")[0]), InputError, r"tiny\.yaml: the parameter file has no 'geography' section"),  # noqa: E501
+    ("period-end-beyond-data", partnership(PARAMS + "period_end: 2020-06\n"), InputError, r"tiny\.yaml: period_end 2020-06 is after the latest month in the data \(2019-01\)"),  # noqa: E501
+    ("unknown-district", partnership(PARAMS.replace("E07000004", "E07000999")), InputError, r"E07000999"),  # noqa: E501
+    ("bad-street-file-via-params", partnership(data=text(line(month="2019/01"))), InputError, rf"{FILE}: row 2, column 'Month'"),  # noqa: E501
 ]
 # fmt: on
 

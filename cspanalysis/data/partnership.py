@@ -317,6 +317,7 @@ def _assemble(params: Params, cache_dir: Path | bool) -> PartnershipData:
 
     geo = params.geography
     assert geo is not None
+    _check_period_end_early(params, policeuk)
     areas, boundary = geography.build_areas(
         geo,
         districts=params.areas.districts,
@@ -362,6 +363,24 @@ def _assemble(params: Params, cache_dir: Path | bool) -> PartnershipData:
     data = PartnershipData(params, incidents, areas, boundary, coverage)
     resolve_period_end(params, coverage)  # fail early on an impossible period_end
     return data
+
+
+def _check_period_end_early(params: Params, policeuk_module) -> None:
+    """Refuse an explicit period_end beyond the police.uk files' months before parsing anything."""
+    if params.period_end == "latest" or not params.police_uk:
+        return
+    months = [
+        f.month
+        for src in params.police_uk
+        for f in policeuk_module.find_street_files(src.path, src.forces)
+    ]
+    end = pd.Period(params.period_end, freq="M")
+    if months and end > max(months):
+        raise InputError(
+            f"period_end {end} is after the latest month in the data ({max(months)}); "
+            "set period_end to 'latest' or to a month the data cover",
+            path=params.source_path,
+        )
 
 
 def _place_by_point(inc: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
