@@ -434,3 +434,25 @@ def test_lookup_with_two_districts_for_one_lsoa(world):
         pytest.raises(InputError, match=r"1 LSOAs appear on several rows .*\(E01000001\)"),
     ):
         geography.read_lookup(LookupSpec(path=world / "lookup.csv"))
+
+
+def test_boundary_has_no_sliver_gaps_between_generalised_lsoas(shared_data):
+    """Generalised LSOA polygons leave slivers; the boundary closes them, outline unmoved."""
+    from cspanalysis.config import Geography, LookupSpec, TableSpec
+    from cspanalysis.data.geography import build_areas
+
+    geo = Geography(
+        boundaries=TableSpec(
+            path=shared_data / "geography/tv_lsoa11_boundaries_generalised_martinjc.geojson"
+        ),
+        lookup=LookupSpec(
+            path=shared_data / "lookups/tv_lsoa11_to_district_csp.csv",
+            district_column="ltla19_code",
+        ),
+    )
+    areas, boundary = build_areas(geo, districts=["E06000038"], partnership="Reading")
+    outline = boundary.geometry.iloc[0]
+    parts = getattr(outline, "geoms", [outline])
+    assert sum(len(p.interiors) for p in parts) == 0
+    assert outline.area == pytest.approx(areas.geometry.area.sum(), rel=1e-4)
+    assert outline.covers(areas.geometry.union_all().buffer(-1))
