@@ -14,9 +14,9 @@ version and the inputs in every output, :func:`build_manifest` gathers
 * the run's start, finish and duration.
 
 No absolute path or user name is written: an input under the data root is
-recorded as ``{data_root}/…``, one elsewhere relative to the parameter file's
-folder when that does not climb above the home folder or to the file-system
-root, and otherwise by its file name alone (``{elsewhere}/name``); the hash
+recorded as ``{data_root}/…``, one inside the parameter file's folder
+relative to it, and any other by its file name alone (``{elsewhere}/name``,
+never a ``..`` path, which would reveal the machine's layout); the hash
 still identifies it. The same inputs give the same manifest apart from the
 ``run`` block (the timings), and :func:`write_manifest` writes it with sorted
 keys, atomically.
@@ -252,17 +252,16 @@ class _Places:
     def __init__(self, data_root: Path | None, base: Path) -> None:
         self.data_root = None if data_root is None else Path(data_root).resolve()
         self.base = base.resolve()
-        home = Path.home().resolve()
-        self._forbidden = {Path(home.anchor), home.parent, *home.parent.parents}
 
     def show(self, path: Path) -> str:
         path = path.resolve()
         if self.data_root is not None and path.is_relative_to(self.data_root):
             rel = path.relative_to(self.data_root).as_posix()
             return "{data_root}" + ("" if rel == "." else f"/{rel}")
-        common = Path(os.path.commonpath([path, self.base]))
-        if common not in self._forbidden:
-            return Path(os.path.relpath(path, self.base)).as_posix()
+        if path.is_relative_to(self.base):
+            return path.relative_to(self.base).as_posix()
+        # never climb with '..': a relative path out of the folder would still reveal the
+        # machine's layout (and, e.g. under /tmp/pytest-of-<user>, a user name)
         return "{elsewhere}/" + path.name
 
 
