@@ -151,7 +151,16 @@ def _incidents(
         lsoa[rows], how[rows] = mapped["lsoa"], mapped["how"]
     row_numbers = whole["row"].to_numpy()
     for i, (street, _, _) in enumerate(kept):
-        _warn_mapping(street, row_numbers, codes, how, file_of == i, vintages[i], vintage)
+        _warn_mapping(
+            street,
+            row_numbers,
+            codes,
+            how,
+            file_of == i,
+            vintages[i],
+            vintage,
+            has_boundaries=boundaries is not None,
+        )
     streets = [s for s, _, _ in kept]
     months = np.array([s.month.ordinal for s in streets], dtype=np.int64)[file_of]
     columns = {
@@ -200,6 +209,8 @@ def _warn_mapping(
     rows: np.ndarray,
     file_vintage: Vintage,
     vintage: Vintage,
+    *,
+    has_boundaries: bool = False,
 ) -> None:
     unknown = rows & (how == "unknown").to_numpy()
     if unknown.any():
@@ -211,10 +222,14 @@ def _warn_mapping(
         )
     assigned = rows & (how == "assigned").to_numpy()
     if assigned.any():
+        why = (
+            "whose polygons are not among the boundaries given (they lie outside the area loaded)"
+            if has_boundaries
+            else "and no boundaries to choose between them by point (pass boundaries=)"
+        )
         _warn(
             f"{_rows(row_numbers[assigned], 'have')} a {file_vintage} LSOA that became several "
-            f"{vintage} LSOAs and no point or boundaries to choose between them; each was given "
-            "the lowest code (pass boundaries= to place them by their point)",
+            f"{vintage} LSOAs {why}; each was given the lowest code",
             street.display,
         )
 
