@@ -10,9 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -65,46 +62,21 @@ def _demo():
     return demo
 
 
-def test_notebook_on_demo_with_nbval_recovers_planted_truth(tmp_path: Path):
+def test_notebook_on_demo_with_nbval_recovers_planted_truth(tmp_path: Path, nbval_run):
     demo = _demo()
     demo_dir = tmp_path / "demo"
     demo.ensure_demo(demo_dir)
     params_file = ROOT / "params" / "demo" / "northbrook.yaml"
     out = tmp_path / "out"
-    prepared = tmp_path / "strategic_assessment.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(prepared),
-        prepare_only=True,
-        parameters={
+    nbval_run(
+        NOTEBOOK,
+        {
             "params_file": str(params_file),
             "output_dir": str(out),
             "data_root": str(demo_dir),
         },
+        tmp_path,
     )
-    env = {**os.environ, "CSPANALYSIS_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            str(prepared),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            "--rootdir",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     _assert_outputs(out, ("change_by_category", "trend_all_crime", "harm"))
     # planted trends and seasonality (truth.json) within the model's own uncertainty
     truth = demo.load_truth(demo_dir)["categories"]

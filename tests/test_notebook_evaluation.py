@@ -10,9 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -59,7 +56,7 @@ def _run(params: dict, tmp_path: Path) -> Path:
     return out
 
 
-def test_notebook_on_demo_with_nbval_recovers_planted_effect(tmp_path: Path):
+def test_notebook_on_demo_with_nbval_recovers_planted_effect(tmp_path: Path, nbval_run):
     demo = pytest.importorskip("cspanalysis.data.demo")
     params_file = ROOT / "params" / "demo" / "northbrook.yaml"
     if not hasattr(demo, "ensure_demo") or not params_file.exists():
@@ -67,41 +64,17 @@ def test_notebook_on_demo_with_nbval_recovers_planted_effect(tmp_path: Path):
     demo_dir = tmp_path / "demo"
     demo.ensure_demo(demo_dir)
     out = tmp_path / "out"
-    prepared = tmp_path / "intervention_evaluation.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(prepared),
-        prepare_only=True,
-        parameters={
+    nbval_run(
+        NOTEBOOK,
+        {
             "params_file": str(params_file),
             "output_dir": str(out),
             "data_root": str(demo_dir),
             "n_simulations": 500,
         },
-    )
-    env = {**os.environ, "CSPANALYSIS_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            str(prepared),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            "--rootdir",
-            str(tmp_path),
-        ],
+        tmp_path,
         cwd=NOTEBOOK.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     slug = "northbrook_park_improvements"
     _assert_outputs(out, slug, ("map", "series", "estimates", "its", "counterfactual"))
     truth = demo.load_truth(demo_dir)["intervention"]

@@ -8,9 +8,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -38,47 +35,22 @@ def _assert_outputs(out: Path, tables=TABLES, maps=MAPS, layers=6) -> None:
     assert not list(out.rglob("*.part")), "half-written files left"
 
 
-def test_notebook_on_demo_with_nbval_recovers_planted_hotspots(tmp_path: Path):
+def test_notebook_on_demo_with_nbval_recovers_planted_hotspots(tmp_path: Path, nbval_run):
     demo = pytest.importorskip("cspanalysis.data.demo")
     if not (ROOT / "params" / "demo" / "northbrook.yaml").exists():
         pytest.skip("the demo parameter files are not available")
     demo_dir = tmp_path / "demo"
     demo.ensure_demo(demo_dir)
     out = tmp_path / "out"
-    prepared = tmp_path / "hotspot_mapping.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(prepared),
-        prepare_only=True,
-        parameters={
+    nbval_run(
+        NOTEBOOK,
+        {
             "params_file": str(ROOT / "params" / "demo" / "northbrook.yaml"),
             "output_dir": str(out),
             "data_root": str(demo_dir),
         },
+        tmp_path,
     )
-    env = {**os.environ, "CSPANALYSIS_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            str(prepared),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            "--rootdir",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     _assert_outputs(
         out,
         (*TABLES, "classification_summary", "near_repeat_knox_ratio", "predictive_accuracy"),
