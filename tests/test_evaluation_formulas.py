@@ -175,3 +175,72 @@ def test_pre_post_missing_months_are_left_out_not_zero():
 def test_pre_post_too_few_months():
     with pytest.raises(InsufficientDataError, match="at least one observed month"):
         pre_post(_series([5, 6, 7]), "2019-01")
+
+
+# ------------------------------------------------------------------ pre/post, overdispersed
+
+
+def _poisson_pearson_dispersion(y: np.ndarray, X: np.ndarray) -> tuple[float, int]:
+    """Pearson chi2 / df of a log-link Poisson fit by plain Newton-Raphson (no statsmodels)."""
+    beta = np.zeros(X.shape[1])
+    beta[0] = math.log(y.mean())
+    for _ in range(100):
+        mu = np.exp(X @ beta)
+        step = np.linalg.solve(X.T @ (mu[:, None] * X), X.T @ (y - mu))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    mu = np.exp(X @ beta)
+    df = len(y) - X.shape[1]
+    return float(np.sum((y - mu) ** 2 / mu) / df), df
+
+
+def test_pre_post_dispersion_adjusted_interval_matches_the_quasi_poisson_formula():
+    rng = np.random.default_rng(11)
+    months = pd.period_range("2018-01", periods=48, freq="M")
+    mu = 40 * (1 + 0.2 * np.sin(2 * np.pi * months.month.to_numpy() / 12))
+    y = rng.poisson(mu * rng.gamma(8.0, 1 / 8.0, len(mu))).astype(float)
+    s = pd.Series(y, index=months)
+    r = pre_post(s, "2021-01")  # 36 months before, 12 after: 12-month windows
+    # independent: Poisson fit (intercept, trend in years, annual harmonic) to the 36 pre months
+    pre = y[:36]
+    t = np.arange(36, dtype=float)
+    ang = 2 * np.pi * months[:36].month.to_numpy() / 12
+    X = np.column_stack([np.ones(36), (t - t.mean()) / 12, np.sin(ang), np.cos(ang)])
+    phi, df = _poisson_pearson_dispersion(pre, X)
+    assert phi > 1.5  # the gamma frailty makes it overdispersed
+    assert r.dispersion == pytest.approx(phi, rel=1e-6) and r.dispersion_df == df == 32
+    a, b = y[36:].sum(), y[24:36].sum()
+    log_rr = math.log(a / b)
+    se = math.sqrt(phi * (1 / a + 1 / b))
+    q = sps.t.ppf(0.975, df)
+    assert r.ratio == pytest.approx(a / b)
+    assert r.ci[0] == pytest.approx(math.exp(log_rr - q * se), rel=1e-6)
+    assert r.ci[1] == pytest.approx(math.exp(log_rr + q * se), rel=1e-6)
+    assert r.p_value == pytest.approx(2 * sps.t.sf(abs(log_rr) / se, df), rel=1e-6)
+    # the exact Poisson figures are kept, labelled, and are narrower
+    exact = sps.binomtest(int(a), int(a + b), 0.5)
+    assert r.poisson_p_value == pytest.approx(exact.pvalue)
+    assert r.ci[0] < r.poisson_ci[0] and r.poisson_ci[1] < r.ci[1]
+    text = " ".join(r.findings())
+    assert "Assuming Poisson variation" in text and f"{phi:.1f} times Poisson" in text
+
+
+def test_pre_post_given_dispersion_and_the_poisson_fallbacks():
+    s = _series([30, 28, 33, 31, 29, 30, 32, 20, 22, 19, 21, 18, 20])
+    a, b = s["2019-08":"2020-01"].sum(), s["2019-02":"2019-07"].sum()
+    # a given dispersion: normal quantile, variance phi * (1/a + 1/b)
+    r = pre_post(s, "2019-08", dispersion=4.0)
+    se = math.sqrt(4.0 * (1 / a + 1 / b))
+    assert r.ci[1] == pytest.approx(math.exp(math.log(a / b) + Z95 * se), rel=1e-9)
+    assert r.p_value == pytest.approx(2 * sps.norm.sf(abs(math.log(a / b)) / se), rel=1e-9)
+    # dispersion below 1 is floored: the exact Poisson test is the headline
+    exact = pre_post(s, "2019-08", dispersion=0.5)
+    assert exact.dispersion == 1.0 and not exact.adjusted
+    assert exact.p_value == pytest.approx(sps.binomtest(int(a), int(a + b), 0.5).pvalue)
+    # too few months before the start to estimate it: Poisson, said so
+    short = pre_post(_series([10, 12, 6, 5]), "2019-03")
+    assert short.dispersion == 1.0 and short.dispersion_df == 0
+    assert any("Too few months before the start" in n for n in short.notes)
+    with pytest.raises(ValueError, match="dispersion must be a finite number"):
+        pre_post(s, "2019-08", dispersion=float("nan"))

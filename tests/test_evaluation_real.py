@@ -58,7 +58,7 @@ def test_city_lockdown_without_control(city, city_raw):
     after = expected.loc["2020-04":"2020-11"].sum()
     assert (ev.prepost.rate_ratio.count_b, ev.prepost.rate_ratio.count_a) == (before, after)
     exact = sps.binomtest(int(after), int(after + before), 0.5)
-    assert ev.prepost.p_value == pytest.approx(exact.pvalue)
+    assert ev.prepost.poisson_p_value == pytest.approx(exact.pvalue)
     # the lockdown: crime in the City fell by about half
     assert ev.its.level_ci[1] < 0.7 and ev.counterfactual.ratio_ci[1] < 0.8
     assert ev.its.seasonality == "harmonic"  # 36 months allow it

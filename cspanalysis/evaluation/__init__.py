@@ -6,7 +6,7 @@ Statistics on (before, after) pairs of counts
     :func:`weighted_displacement_quotient` (Bowers & Johnson 2003),
     :func:`relative_effect_size` (Farrington & Welsh).
 Monthly series
-    :func:`pre_post` (exact Poisson), :func:`interrupted_time_series`
+    :func:`pre_post` (quasi-Poisson rate ratio; exact Poisson kept), :func:`interrupted_time_series`
     (segmented Poisson / quasi-Poisson / NB), :func:`difference_in_differences`
     (GLM on the panel), :func:`counterfactual_forecast` (structural time
     series), :func:`regression_to_mean_check`.

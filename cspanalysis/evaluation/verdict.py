@@ -87,7 +87,7 @@ def estimates_table(ev: InterventionEvaluation) -> pd.DataFrame:
     if ev.prepost is not None:
         r = ev.prepost
         add(
-            "pre/post exact Poisson",
+            "pre/post quasi-Poisson" if r.adjusted else "pre/post exact Poisson",
             "before/after, target only",
             "rate ratio",
             r.ratio,
