@@ -6,6 +6,7 @@ Commands
 ``fetch URL``           download a police.uk archive or an ONS file (resume, checksum)
 ``demo-data``           write the fictional demo partnerships (with their ground truth)
 ``demo``                the main job: demo data, every demo partnership loaded, notebooks run
+``batch PARAMS...``     every partnership × notebook in parallel, with index.html
 
 Every command has ``--help``. Bad input prints one sentence and exits with
 status 2; no traceback.
@@ -20,6 +21,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from cspanalysis.batch import NotebookFailedError, run_notebooks
 from cspanalysis.errors import InputError, OfflineError
 
 app = typer.Typer(
@@ -205,62 +207,74 @@ def demo_job(
         _fail(exc, 1)
 
 
-class NotebookFailedError(RuntimeError):
-    """A notebook raised an error while papermill ran it."""
+@app.command("batch")
+def batch(
+    params: Annotated[
+        list[Path] | None, typer.Argument(help="Parameter files, one per partnership.")
+    ] = None,
+    all_demo: Annotated[
+        bool,
+        typer.Option(
+            "--all-demo",
+            help="Add every demo parameter file (params/demo/*.yaml); the demo data is "
+            "generated in data/demo if absent.",
+        ),
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("output/batch"),
+    notebooks: Annotated[
+        Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")
+    ] = Path("notebooks"),
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Parallel runs (default: one per CPU core).", min=1),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun everything, changed or not.")
+    ] = False,
+    data_root: DataRoot = None,
+) -> None:
+    """Run every notebook for every partnership, in parallel; write index.html.
 
-
-def run_notebooks(params_file: Path, data_root: Path, notebooks: Path, out: Path) -> list[Path]:
-    """Execute every notebook in ``notebooks`` for one parameter file with papermill.
-
-    Each executed notebook is written to ``out/<name>.ipynb`` (via a temporary
-    file, so a failed run leaves no half-written notebook) and its tables and
-    figures to ``out/<name>/``. Unknown parameter names are an error.
+    Runs whose notebook, parameter file and input files are unchanged since their
+    last success are skipped; failed and stale ones are redone. A failing run never
+    stops the others; the exit status is 1 if any run failed.
     """
-    import papermill
-    from papermill.inspection import inspect_notebook
+    from cspanalysis.batch import run_batch
 
-    from cspanalysis.files import atomic_path
+    files = list(params or [])
+    if all_demo:
+        from cspanalysis.data import demo
 
-    sources = sorted(notebooks.glob("*.ipynb"))
-    if not sources:
-        raise InputError(f"no notebooks in {notebooks}")
-    produced = []
-    for nb in sources:
-        wanted = {
-            "params_file": str(params_file.resolve()),
-            "data_root": str(data_root.resolve()),
-            "output_dir": str((out / nb.stem).resolve()),
-        }
-        declared = set(inspect_notebook(str(nb)))
-        unknown = set(wanted) - declared
-        if unknown:
-            raise InputError(
-                f"{nb.name} has no parameter(s) {sorted(unknown)} in its parameters cell"
-            )
-        target = out / nb.name
-        with atomic_path(target) as tmp:
-            tmp_nb = tmp.with_suffix(".ipynb")
-            try:
-                papermill.execute_notebook(
-                    str(nb),
-                    str(tmp_nb),
-                    parameters=wanted,
-                    cwd=str(nb.parent.resolve()),
-                    kernel_name="python3",
-                    progress_bar=False,
+        demo_params = sorted(Path("params/demo").glob("*.yaml"))
+        if not demo_params:
+            _fail(
+                InputError(
+                    "--all-demo: no parameter files in params/demo; run it from the project folder"
                 )
-                tmp_nb.replace(tmp)
-            except papermill.PapermillExecutionError as exc:
-                failed = target.with_suffix(".failed.ipynb")
-                tmp_nb.replace(failed)
-                raise NotebookFailedError(
-                    f"{nb.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                    f"(the executed notebook is kept at {failed})"
-                ) from None
-            finally:
-                tmp_nb.unlink(missing_ok=True)
-        produced.append(target)
-    return produced
+            )
+        if data_root is None:
+            demo.ensure_demo(Path("data/demo"))
+        else:
+            demo.ensure_demo(data_root)
+        files += [p for p in demo_params if p not in files]
+    if not files:
+        _fail(InputError("give parameter files or --all-demo"))
+    try:
+        result = run_batch(
+            files,
+            notebooks_dir=notebooks,
+            out_dir=out,
+            data_root=data_root,
+            workers=workers,
+            force=force,
+        )
+    except InputError as exc:
+        _fail(exc)
+    counts = result.runs["status"].value_counts()
+    typer.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "unchanged", "failed")))
+    typer.echo(str(result.index))
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point wrapper

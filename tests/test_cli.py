@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["fetch"], ["demo-data"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [[], ["validate"], ["fetch"], ["demo-data"], ["demo"], ["batch"]]
+)
 def test_help_everywhere(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
