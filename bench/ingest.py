@@ -27,24 +27,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cspanalysis.data.policeuk import StreetFile, find_street_files, read_street
+from cspanalysis.data.policeuk import STREET_COLUMNS, StreetFile, find_street_files, read_street
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "police_uk" / "thames-valley"
-COLUMNS = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
 
 
 def floor(files: list[StreetFile]) -> int:
@@ -55,7 +41,9 @@ def floor(files: list[StreetFile]) -> int:
         compression = "gzip" if raw[:2] == b"\x1f\x8b" else None
         table = pacsv.read_csv(
             pa.input_stream(pa.py_buffer(raw), compression=compression),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(COLUMNS, pa.string())),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(STREET_COLUMNS, pa.string())
+            ),
         )
         rows += table.num_rows
     return rows

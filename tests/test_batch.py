@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from tiny_notebooks import write_notebook
 from typer.testing import CliRunner
 
 from cspanalysis.batch import _run_job as _real_run_job
@@ -21,20 +22,6 @@ from cspanalysis.data.demo import ensure_demo
 ROOT = Path(__file__).resolve().parents[1]
 BAD_FILE = "police_uk/demo-constabulary/2020-03/2020-03-demo-constabulary-street.csv"
 runner = CliRunner()
-
-
-def _notebook(path: Path, body: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_file = ""\ndata_root = ""\noutput_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
 
 
 # 'load' parses the partnership's data (so a corrupt file fails it) and writes a summary;
@@ -73,8 +60,8 @@ def world(tmp_path_factory):
         (params / f"{name}.yaml").write_text(text)
     nbs = base / "nbs"
     nbs.mkdir()
-    _notebook(nbs / "load.ipynb", LOAD)
-    _notebook(nbs / "echo.ipynb", ECHO)
+    write_notebook(nbs / "load.ipynb", LOAD)
+    write_notebook(nbs / "echo.ipynb", ECHO)
     files = [params / f"{n}.yaml" for n in ("northbrook", "eastmere", "broken")]
     out = base / "out"
     # module fixtures run before conftest's per-test cache isolation: isolate this run too
@@ -279,7 +266,7 @@ def test_a_killed_worker_fails_only_its_own_run(world, tmp_path, monkeypatch):
 def test_a_dead_kernel_is_a_failed_run(world, tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _notebook(nbs / "die.ipynb", "import os\nos.kill(os.getpid(), 9)")
+    write_notebook(nbs / "die.ipynb", "import os\nos.kill(os.getpid(), 9)")
     result = run_batch(
         world["files"][:1], notebooks_dir=nbs, out_dir=tmp_path / "out", workers=1, progress=False
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from tiny_notebooks import write_notebook
 from typer.testing import CliRunner
 
 from cspanalysis.cli import NotebookFailedError, app, run_notebooks
@@ -41,24 +42,10 @@ def test_main_job_loads_every_demo_partnership(tmp_path):
     assert "police.uk:demo-constabulary: 60 of 60 months present" in result.output
 
 
-def _notebook(path: Path, body: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_file = ""\ndata_root = ""\noutput_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
-
-
 def test_run_notebooks_injects_parameters_and_writes_atomically(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _notebook(
+    write_notebook(
         nbs / "a.ipynb",
         "import json, pathlib\n"
         "pathlib.Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
@@ -79,7 +66,7 @@ def test_run_notebooks_injects_parameters_and_writes_atomically(tmp_path):
 def test_failing_notebook_keeps_its_executed_copy_and_no_output(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _notebook(nbs / "bad.ipynb", "raise ValueError('planted failure')")
+    write_notebook(nbs / "bad.ipynb", "raise ValueError('planted failure')")
     out = tmp_path / "out"
     with pytest.raises(NotebookFailedError, match=r"bad.ipynb failed in cell .*planted failure"):
         run_notebooks(tmp_path / "p.yaml", tmp_path, nbs, out)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cspanalysis.data.schema import describe_months
 from cspanalysis.errors import InputError
 
 __all__ = [
@@ -110,27 +111,6 @@ class Window:
     def missing(self, present: pd.PeriodIndex) -> pd.PeriodIndex:
         """Months of the window not in ``present``."""
         return self.months[~self.months.isin(present)]
-
-
-def describe_months(months: Iterable[MonthLike]) -> str:
-    """Months as compact ranges: ``'2018-07 to 2018-09, 2019-05'``.
-
-    >>> describe_months(["2018-07", "2018-08", "2018-09", "2019-05"])
-    '2018-07 to 2018-09, 2019-05'
-    """
-    ms = sorted({to_month(m) for m in months})
-    if not ms:
-        return "none"
-    out: list[str] = []
-    start = prev = ms[0]
-    for m in ms[1:]:
-        if m == prev + 1:
-            prev = m
-            continue
-        out.append(str(start) if start == prev else f"{start} to {prev}")
-        start = prev = m
-    out.append(str(start) if start == prev else f"{start} to {prev}")
-    return ", ".join(out)
 
 
 def consecutive_months(present: Iterable[MonthLike]) -> pd.PeriodIndex:

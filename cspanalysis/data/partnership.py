@@ -55,7 +55,13 @@ import numpy as np
 import pandas as pd
 
 from cspanalysis.config import Params, iter_data_paths, load_params
-from cspanalysis.data.schema import BNG, COVERAGE_COLUMNS, INCIDENT_COLUMNS, month_span
+from cspanalysis.data.schema import (
+    BNG,
+    COVERAGE_COLUMNS,
+    INCIDENT_COLUMNS,
+    describe_months,
+    month_span,
+)
 from cspanalysis.data.vintages import read_vintage_lookup
 from cspanalysis.errors import DataQualityWarning, InputError
 from cspanalysis.files import atomic_path, combined_key, default_cache_dir, sha256_file
@@ -209,7 +215,7 @@ class PartnershipData:
                 )
             )
             if len(missing):
-                lines.append(f"    missing months (not zero): {_month_ranges(missing['month'])}")
+                lines.append(f"    missing months (not zero): {describe_months(missing['month'])}")
         lines.append(f"  period end: {self.period_end}")
         for note in self.notes:
             lines.append(f"  note: {note}")
@@ -549,18 +555,3 @@ def _fmt_pop(pop: pd.Series) -> str:
     if pop.isna().any():
         text += f" ({int(pop.isna().sum())} LSOAs without population)"
     return text
-
-
-def _month_ranges(months: pd.Series) -> str:
-    """'2018-07 to 2018-09, 2019-05' for a set of months."""
-    ms = sorted(pd.PeriodIndex(months, freq="M"))
-    out: list[str] = []
-    start = prev = ms[0]
-    for m in ms[1:]:
-        if m == prev + 1:
-            prev = m
-            continue
-        out.append(str(start) if start == prev else f"{start} to {prev}")
-        start = prev = m
-    out.append(str(start) if start == prev else f"{start} to {prev}")
-    return ", ".join(out)

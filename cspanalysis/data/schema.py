@@ -127,6 +127,27 @@ def month_span(months: pd.Series | pd.Index) -> pd.PeriodIndex:
     return pd.period_range(months.min(), months.max(), freq="M")
 
 
+def describe_months(months) -> str:
+    """Months as compact ranges: ``'2018-07 to 2018-09, 2019-05'`` (``'none'`` when empty).
+
+    >>> describe_months(["2018-07", "2018-08", "2018-09", "2019-05"])
+    '2018-07 to 2018-09, 2019-05'
+    """
+    ms = sorted({pd.Period(m, freq="M") for m in months})
+    if not ms:
+        return "none"
+    out: list[str] = []
+    start = prev = ms[0]
+    for m in ms[1:]:
+        if m == prev + 1:
+            prev = m
+            continue
+        out.append(str(start) if start == prev else f"{start} to {prev}")
+        start = prev = m
+    out.append(str(start) if start == prev else f"{start} to {prev}")
+    return ", ".join(out)
+
+
 def check_incidents(frame: gpd.GeoDataFrame) -> None:
     """Raise ``AssertionError`` unless ``frame`` has the Incidents shape."""
     assert isinstance(frame, gpd.GeoDataFrame), "Incidents must be a GeoDataFrame"

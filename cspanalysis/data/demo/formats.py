@@ -23,21 +23,7 @@ from shapely.geometry import mapping
 
 from cspanalysis.data.demo import parameters as planted
 from cspanalysis.data.demo.landscape import Landscape
-
-POLICE_COLUMNS: tuple[str, ...] = (
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-)
+from cspanalysis.data.policeuk import STREET_COLUMNS
 
 
 def write_police_uk(
@@ -59,7 +45,7 @@ def write_police_uk(
         dtype=object,
     )
     force = planted.FORCE_NAME
-    header = ",".join(POLICE_COLUMNS)
+    header = ",".join(STREET_COLUMNS)
     paths = []
     month_of_row = rows["month"].to_numpy()
     point = rows["point"].to_numpy()

@@ -80,11 +80,11 @@ from cspanalysis.data.policeuk.frames import (
     _lookup_frame,
     _warn_file,
 )
-from cspanalysis.data.policeuk.parse import PARSER_VERSION, _parse
+from cspanalysis.data.policeuk.parse import PARSER_VERSION, STREET_COLUMNS, _parse
 from cspanalysis.errors import InputError
 from cspanalysis.files import combined_key, sha256_bytes
 
-__all__ = ["PARSER_VERSION", "StreetFile", "find_street_files", "read_street"]
+__all__ = ["PARSER_VERSION", "STREET_COLUMNS", "StreetFile", "find_street_files", "read_street"]
 
 
 def read_street(

@@ -29,6 +29,22 @@ from cspanalysis.errors import InputError
 #: Part of every cache key: bump it whenever parsing changes what is cached.
 PARSER_VERSION = "policeuk-street-1"
 
+#: The 12 columns of a police.uk street file, in the order police.uk publishes them.
+STREET_COLUMNS: tuple[str, ...] = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
 _LSOA_RE = r"^[EWX]01\d{6}$"
 # header -> cached field; the columns every street file must have
 _FIELDS = {
