@@ -218,20 +218,36 @@ def adjust_pvalues(
 
     ``holm`` (Holm 1979, controls the family-wise error), ``fdr_bh``
     (Benjamini & Hochberg 1995, controls the false discovery rate),
-    ``bonferroni`` or ``none``.
+    ``bonferroni`` or ``none``. A 2-D array is corrected column by column
+    (one family per column, e.g. one per period); NaN entries (tests not made)
+    are left out of their family. The results equal statsmodels'
+    ``multipletests`` (tested), without its per-call overhead.
 
     >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03]).round(2)
     array([0.03, 0.06,  nan, 0.06])
+    >>> adjust_pvalues([[0.01, 0.5], [0.04, float("nan")], [0.03, 0.01]]).round(2).tolist()
+    [[0.03, 0.5], [0.06, nan], [0.06, 0.02]]
     """
     p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if method == "none" or not ok.any():
-        out[ok] = p[ok]
-        return out
+    if method == "none":
+        return p.copy()
     if method not in {"holm", "fdr_bh", "bonferroni"}:
         raise ValueError("method must be 'holm', 'fdr_bh', 'bonferroni' or 'none'")
-    from statsmodels.stats.multitest import multipletests
-
-    out[ok] = multipletests(p[ok], method=method)[1]
-    return out
+    flat = p.ndim == 1
+    q = p[:, None] if flat else p
+    m = (~np.isnan(q)).sum(axis=0)
+    order = np.argsort(q, axis=0, kind="stable")  # NaN sorted last
+    ps = np.take_along_axis(q, order, axis=0)
+    rank = np.arange(1, q.shape[0] + 1)[:, None]
+    if method == "bonferroni":
+        adj = np.minimum(ps * m, 1.0)
+    elif method == "holm":
+        adj = np.fmax.accumulate(np.minimum((m - rank + 1) * ps, 1.0), axis=0)
+    else:
+        adj = np.minimum(ps * m / rank, 1.0)
+        adj = np.where(np.isnan(adj), np.inf, adj)
+        adj = np.minimum.accumulate(adj[::-1], axis=0)[::-1]
+    adj = np.where(np.isnan(ps), np.nan, adj)
+    out = np.empty_like(adj)
+    np.put_along_axis(out, order, adj, axis=0)
+    return out[:, 0] if flat else out

@@ -126,7 +126,7 @@ class TrendResult:
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("Incidents per month")
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=7, loc="upper left", ncols=2)
+        ax.legend(fontsize=7, loc="best", ncols=2)  # never over the data
         ax.figure.text(
             0.01,
             0.005,

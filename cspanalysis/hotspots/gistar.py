@@ -115,33 +115,15 @@ def gistar_z(values: np.ndarray, weights: sparse.spmatrix) -> np.ndarray:
 def adjust_columns(p: np.ndarray, method: PAdjust = "holm") -> np.ndarray:
     """Correct each column of a (tests × families) p-value matrix separately; NaN = not tested.
 
-    The same corrections as :func:`cspanalysis.stats.adjust_pvalues`, vectorised
-    over many families (one per period in :func:`cspanalysis.hotspots.classify`).
+    :func:`cspanalysis.stats.adjust_pvalues` on a 2-D array, with the
+    analyst-facing error for an unknown ``p_adjust``.
 
     >>> adjust_columns(np.array([[0.01, 0.5], [0.04, np.nan], [0.03, 0.01]])).round(2).tolist()
     [[0.03, 0.5], [0.06, nan], [0.06, 0.02]]
     """
-    p = np.asarray(p, dtype=float)
-    if method == "none":
-        return p.copy()
-    if method not in ("holm", "fdr_bh", "bonferroni"):
+    if method not in ("holm", "fdr_bh", "bonferroni", "none"):
         raise InputError("p_adjust must be 'holm', 'fdr_bh', 'bonferroni' or 'none'")
-    m = (~np.isnan(p)).sum(axis=0)
-    order = np.argsort(p, axis=0, kind="stable")  # NaN sorted last
-    ps = np.take_along_axis(p, order, axis=0)
-    rank = np.arange(1, p.shape[0] + 1)[:, None]
-    if method == "bonferroni":
-        adj = np.minimum(ps * m, 1.0)
-    elif method == "holm":
-        adj = np.fmax.accumulate(np.minimum((m - rank + 1) * ps, 1.0), axis=0)
-    else:
-        adj = np.minimum(ps * m / rank, 1.0)
-        adj = np.where(np.isnan(adj), np.inf, adj)
-        adj = np.minimum.accumulate(adj[::-1], axis=0)[::-1]
-    adj = np.where(np.isnan(ps), np.nan, adj)
-    out = np.empty_like(adj)
-    np.put_along_axis(out, order, adj, axis=0)
-    return out
+    return adjust_pvalues(np.asarray(p, dtype=float), method)
 
 
 def label_hotspots(z: np.ndarray, p_adjusted: np.ndarray, alpha: float) -> np.ndarray:
