@@ -9,6 +9,8 @@ message and nothing else; a raw traceback from deep inside pandas is a bug.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 
 
@@ -67,3 +69,19 @@ class DataQualityWarning(UserWarning):
     Examples: coordinates outside Great Britain (the row is kept without a
     location), an LSOA code the lookup does not know, a duplicate identical file.
     """
+
+
+def warn_data_quality(message: str, path: str | Path | None, *, package: str) -> None:
+    """Emit a :class:`DataQualityWarning` attributed to the first caller outside ``package``.
+
+    Loaders call this from deep inside their own modules; the warning should
+    point at the analyst's line (``load_partnership(...)``), not at ours.
+    """
+    level, frame = 2, sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__") or ""
+        if not (module == package or module.startswith(package + ".")):
+            break
+        level, frame = level + 1, frame.f_back
+    text = message if path is None else f"{display_path(path)}: {message}"
+    warnings.warn(text, DataQualityWarning, stacklevel=level)

@@ -87,16 +87,8 @@ AREA_COLUMNS: tuple[str, ...] = (
     "geometry",
 )
 
-_STRING_INCIDENT_COLUMNS = (
-    "category",
-    "source",
-    "force",
-    "crime_id",
-    "lsoa",
-    "lsoa_source",
-    "location",
-    "outcome",
-    "person_id",
+_STRING_INCIDENT_COLUMNS = tuple(
+    c for c in INCIDENT_COLUMNS if c not in ("month", "count", "geometry")
 )
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from cspanalysis.errors import DataQualityWarning, display_path
+from cspanalysis.errors import warn_data_quality
 
 _PACKAGE = __name__.rpartition(".")[0]  # cspanalysis.data.partner
 
@@ -24,11 +22,4 @@ def _rows(mask: pd.Series) -> str:
 
 def _warn(message: str, path: Path) -> None:
     """Warn, attributing the warning to the first caller outside this package."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and _inside(frame.f_globals.get("__name__", "")):
-        level, frame = level + 1, frame.f_back
-    warnings.warn(f"{display_path(path)}: {message}", DataQualityWarning, stacklevel=level)
-
-
-def _inside(module: str) -> bool:
-    return module == _PACKAGE or module.startswith(_PACKAGE + ".")
+    warn_data_quality(message, path, package=_PACKAGE)

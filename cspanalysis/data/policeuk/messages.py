@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import warnings
-
 import numpy as np
 
-from cspanalysis.errors import DataQualityWarning, display_path
+from cspanalysis.errors import warn_data_quality
 
 _PACKAGE = __name__.rpartition(".")[0]  # cspanalysis.data.policeuk
 _SINGULAR = {"have": "has", "are": "is"}
@@ -23,12 +20,4 @@ def _rows(rows: np.ndarray, verb: str) -> str:
 
 def _warn(message: str, where: str | None) -> None:
     """Warn, attributing the warning to the first caller outside this package."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and _inside(frame.f_globals.get("__name__", "")):
-        level, frame = level + 1, frame.f_back
-    text = message if where is None else f"{display_path(where)}: {message}"
-    warnings.warn(text, DataQualityWarning, stacklevel=level)
-
-
-def _inside(module: str) -> bool:
-    return module == _PACKAGE or module.startswith(_PACKAGE + ".")
+    warn_data_quality(message, where, package=_PACKAGE)
