@@ -200,6 +200,19 @@ class Peers(_Model):
     n: int = Field(7, ge=1)
 
 
+class Disclosure(_Model):
+    """Disclosure control for published tables of partner data about people.
+
+    See :func:`cspanalysis.report.suppress`: counts from 1 to ``threshold - 1`` are
+    shown as ``"<threshold"`` with complementary suppression, or (``method:
+    round``) every count is rounded to the nearest ``base``.
+    """
+
+    method: Literal["suppress", "round"] = "suppress"
+    threshold: int = Field(5, ge=3, description="counts from 1 to threshold-1 are suppressed")
+    base: int = Field(5, ge=1, description="rounding base for method: round")
+
+
 class HotspotSettings(_Model):
     """Defaults for hotspot mapping (overridable in the notebook)."""
 
@@ -280,6 +293,7 @@ class Params(_Model):
     targets: list[Target] = Field(default_factory=list)
     peers: Peers = Field(default_factory=Peers)
     hotspots: HotspotSettings = Field(default_factory=HotspotSettings)
+    disclosure: Disclosure = Field(default_factory=Disclosure)
     interventions: list[Intervention] = Field(default_factory=list)
     priorities: PriorityWeights = Field(default_factory=PriorityWeights)
     harm_weights: Path | None = Field(

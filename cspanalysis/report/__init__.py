@@ -19,12 +19,15 @@ Example
 from __future__ import annotations
 
 from cspanalysis.report.disclosure import DisclosureWarning, SuppressedTable, suppress
+from cspanalysis.report.outputs import RunOutputs, publish_table
 from cspanalysis.report.provenance import build_manifest, write_manifest
 
 __all__ = [
     "DisclosureWarning",
+    "RunOutputs",
     "SuppressedTable",
     "build_manifest",
+    "publish_table",
     "suppress",
     "write_manifest",
 ]
