@@ -144,13 +144,14 @@ def write_table_csv(table: pd.DataFrame, path: str | Path, *, index: bool = True
     Floats are written with 12 significant digits and lines end in ``\\n``.
 
     >>> import tempfile, pathlib
-    >>> p = write_table_csv(pd.DataFrame({"x": [1 / 3]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv")
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> p = write_table_csv(pd.DataFrame({"x": [1 / 3]}), folder / "t.csv")
     >>> p.read_text()
     ',x\\n0,0.333333333333\\n'
     """
     path = Path(path)
     table = table.copy()
-    for column in table.columns[table.dtypes == object]:  # e.g. counts mixed with "<5"
+    for column in table.select_dtypes(include="object").columns:  # e.g. counts mixed with "<5"
         table[column] = table[column].map(_format_float)
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
@@ -245,9 +246,7 @@ class RunOutputs:
         from cspanalysis.hotspots import to_geopackage
 
         path = to_geopackage(dict(layers), self.dir / LAYERS_FILE)
-        self.register["layers"] = [
-            {"name": name, "file": LAYERS_FILE} for name in layers
-        ]
+        self.register["layers"] = [{"name": name, "file": LAYERS_FILE} for name in layers]
         self._save()
         return path
 
