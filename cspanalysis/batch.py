@@ -49,7 +49,8 @@ import pandas as pd
 
 from cspanalysis.errors import InputError
 from cspanalysis.files import atomic_path, combined_key, sha256_file
-from cspanalysis.report.index import write_index
+from cspanalysis.report.index import PathScrubber, write_index
+from cspanalysis.report.publish import DRAFT_SUFFIXES
 
 __all__ = [
     "BatchResult",
@@ -97,10 +98,14 @@ def run_notebook(
 
     notebook = Path(notebook)
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    here = out.resolve()
+    # paths relative to the kernel's folder (the run's folder), so that no absolute path
+    # or user name is written into the executed notebook
     wanted = {
-        "params_file": str(Path(params_file).resolve()),
-        "data_root": "" if data_root is None else str(Path(data_root).resolve()),
-        "output_dir": str((out / notebook.stem).resolve()),
+        "params_file": _relative(params_file, here),
+        "data_root": "" if data_root is None else _relative(data_root, here),
+        "output_dir": notebook.stem,
     }
     declared = set(inspect_notebook(str(notebook)))
     unknown = set(wanted) - declared
@@ -110,6 +115,7 @@ def run_notebook(
             path=notebook,
         )
     target = out / notebook.name
+    scrub = PathScrubber(out, [Path(params_file)], None if data_root is None else Path(data_root))
     with atomic_path(target) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
@@ -117,14 +123,16 @@ def run_notebook(
                 str(notebook),
                 str(tmp_nb),
                 parameters=wanted,
-                cwd=str(notebook.parent.resolve()),
+                cwd=str(here),
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=log_output,
             )
+            _scrub_metadata(tmp_nb, notebook.name, target.name, scrub)
             tmp_nb.replace(tmp)
         except papermill.PapermillExecutionError as exc:
             failed = target.with_suffix(".failed.ipynb")
+            _scrub_metadata(tmp_nb, notebook.name, failed.name, scrub)
             tmp_nb.replace(failed)
             raise NotebookFailedError(
                 f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
@@ -142,6 +150,36 @@ def run_notebook(
         finally:
             tmp_nb.unlink(missing_ok=True)
     return target
+
+
+def _relative(path: str | Path, start: Path) -> str:
+    """``path`` relative to ``start`` (absolute when on another drive)."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), start)).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def _scrub_metadata(path: Path, source: str, target: str, scrub: PathScrubber) -> None:
+    """Take absolute paths out of an executed notebook: papermill's input and output
+    paths become file names, and paths in printed text, warnings and tracebacks are
+    replaced as :class:`~cspanalysis.report.index.PathScrubber` does."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    if "input_path" in meta:
+        meta["input_path"] = source
+    if "output_path" in meta:
+        meta["output_path"] = target
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                output["text"] = scrub.text(output["text"])
+            elif output.get("output_type") == "error":
+                output["traceback"] = [scrub.text(line) for line in output["traceback"]]
+                output["evalue"] = scrub.text(output["evalue"])
+    nbformat.write(nb, path)
 
 
 def run_notebooks(
@@ -199,6 +237,7 @@ class _Job:
     folder: Path
     key: str | None
     key_error: str | None = None
+    drafts: bool = True
 
     @property
     def name(self) -> str:
@@ -226,6 +265,9 @@ def run_batch(
     workers: int | None = None,
     force: bool = False,
     progress: bool | Callable[[dict], None] = True,
+    notebooks: Sequence[str] | None = None,
+    drafts: bool = True,
+    scheduler: str | None = None,
 ) -> BatchResult:
     """Run every notebook for every parameter file; skip runs whose inputs are unchanged.
 
@@ -242,13 +284,26 @@ def run_batch(
     data_root
         Value for ``{data_root}`` in the parameter files; default: each file's own.
     workers
-        Size of the process pool; default ``os.cpu_count()``. ``1`` runs every
-        job in this process, one after another.
+        Size of the process pool (or of the local Dask cluster); default
+        ``os.cpu_count()``. ``1`` runs every job in this process, one after another.
     force
         Rerun every run, changed or not.
     progress
         True: a progress bar and one line per finished run on stderr; a callable:
         called with each finished run's row; False: silent.
+    notebooks
+        Names (stems) of the notebooks to run; default: every notebook in
+        ``notebooks_dir``.
+    drafts
+        Write each run's drafts (HTML, DOCX, XLSX, GPKG) and manifest; False runs
+        the notebooks only.
+    scheduler
+        Run on a Dask distributed cluster instead of the process pool:
+        ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded
+        worker processes on this machine; any other value is the address of a
+        running scheduler (``tcp://host:8786``), whose workers must have
+        cspanalysis installed and see the same files at the same paths (a
+        shared file system). Needs ``pip install cspanalysis[dask]``.
 
     Returns
     -------
@@ -264,9 +319,19 @@ def run_batch(
     notebooks_dir = Path(notebooks_dir)
     out_dir = Path(out_dir)
     root = None if data_root is None else Path(data_root)
-    notebooks = sorted(notebooks_dir.glob("*.ipynb"))
-    if not notebooks:
+    available = sorted(notebooks_dir.glob("*.ipynb"))
+    if not available:
         raise InputError(f"no notebooks in {notebooks_dir}", path=notebooks_dir)
+    if notebooks is None:
+        chosen = available
+    else:
+        by_name = {nb.stem: nb for nb in available}
+        unknown = [n for n in notebooks if n not in by_name]
+        if unknown:
+            raise InputError(
+                f"no notebook(s) {unknown} in {notebooks_dir}; choose from {sorted(by_name)}"
+            )
+        chosen = [by_name[n] for n in dict.fromkeys(notebooks)]
     if not params_files:
         raise InputError("no parameter files given")
     stems = [p.stem for p in params_files]
@@ -280,7 +345,7 @@ def run_batch(
     if workers < 1:
         raise InputError(f"workers must be 1 or more, not {workers}")
 
-    jobs = _plan(params_files, notebooks, out_dir, root)
+    jobs = _plan(params_files, chosen, out_dir, root, drafts)
     rows: list[dict] = []
     report = _reporter(progress, len(jobs))
     todo = []
@@ -294,7 +359,9 @@ def run_batch(
         else:
             todo.append(job)
     started = datetime.now(UTC)
-    if workers == 1 or len(todo) <= 1:
+    if scheduler is not None and todo:
+        rows += _run_dask(todo, scheduler, workers, report)
+    elif workers == 1 or len(todo) <= 1:
         for job in todo:
             rows.append(_run_job(job))
             report(rows[-1])
@@ -305,7 +372,7 @@ def run_batch(
     order = {(j.partnership, j.name): i for i, j in enumerate(jobs)}
     rows.sort(key=lambda r: order[(r["partnership"], r["notebook"])])
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    manifests = _write_manifests(params_files, jobs, runs, notebooks, root, started, finished)
+    manifests = _write_manifests(params_files, jobs, runs, chosen, root, started, finished)
     index = write_index(runs, out_dir, params_files=params_files, data_root=root)
     report(None)
     return BatchResult(runs=runs, index=index, manifests=manifests)
@@ -315,7 +382,11 @@ def run_batch(
 
 
 def _plan(
-    params_files: Sequence[Path], notebooks: Sequence[Path], out_dir: Path, root: Path | None
+    params_files: Sequence[Path],
+    notebooks: Sequence[Path],
+    out_dir: Path,
+    root: Path | None,
+    drafts: bool = True,
 ) -> list[_Job]:
     """One job per partnership × notebook, with its content key (hashes memoised)."""
     from cspanalysis import __version__
@@ -346,14 +417,14 @@ def _plan(
                 for f in files:
                     name = f.relative_to(path).as_posix() if path.is_dir() else ""
                     parts += [key, name, digest(f)]
-            parts.append(__version__)
+            parts += [__version__, f"drafts={drafts}"]
         except InputError as exc:
             error = _one_line(exc)
         except OSError as exc:
             error = f"{params_file.name}: cannot read an input file: {exc}"
         for nb in notebooks:
             key = None if parts is None else combined_key([nb_hashes[nb], *parts])
-            jobs.append(_Job(params_file.stem, params_file, nb, root, folder, key, key_error=error))
+            jobs.append(_Job(params_file.stem, params_file, nb, root, folder, key, error, drafts))
     return jobs
 
 
@@ -373,19 +444,36 @@ def _run_job(job: _Job) -> dict:
     job.folder.mkdir(parents=True, exist_ok=True)
     job.done_file.unlink(missing_ok=True)
     t0 = time.perf_counter()
+    started = datetime.now(UTC)
     error = ""
     with _run_log(job) as log:
         try:
-            run_notebook(job.notebook, job.params_file, job.data_root, job.folder, log_output=True)
+            executed = run_notebook(
+                job.notebook, job.params_file, job.data_root, job.folder, log_output=True
+            )
         except Exception as exc:  # every failure is recorded; none stops the batch
             error = _one_line(exc)
             log.error("run failed: %s\n%s", error, traceback.format_exc())
         else:
-            log.info("run finished")
+            log.info("notebook finished")
+            if job.drafts:
+                try:
+                    written = _publish(job, executed, started)
+                except Exception as exc:
+                    error = "the notebook ran but its drafts could not be written: " + (
+                        _one_line(exc)
+                    )
+                    log.error("%s\n%s", error, traceback.format_exc())
+                else:
+                    log.info("drafts written: %s", ", ".join(p.name for p in written))
+            if not error:
+                log.info("run finished")
     seconds = round(time.perf_counter() - t0, 3)
     if error:
-        # the notebook from an earlier, successful run no longer matches its inputs
+        # the notebook and drafts from an earlier, successful run no longer match the inputs
         job.target.unlink(missing_ok=True)
+        for suffix in DRAFT_SUFFIXES:
+            job.target.with_suffix(suffix).unlink(missing_ok=True)
         path = job.failed_copy if job.failed_copy.exists() else None
         return _row(job, "failed", seconds, error, path)
     job.failed_copy.unlink(missing_ok=True)
@@ -393,6 +481,17 @@ def _run_job(job: _Job) -> dict:
     with atomic_path(job.done_file) as tmp:
         tmp.write_text(json.dumps(done, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     return _row(job, "done", seconds, "", job.target)
+
+
+def _publish(job: _Job, executed: Path, started: datetime) -> list[Path]:
+    """The run's drafts (HTML, DOCX, XLSX, GPKG) and manifest."""
+    from cspanalysis.config import load_params
+    from cspanalysis.report.publish import publish_run
+
+    params = load_params(job.params_file, job.data_root)
+    return publish_run(
+        executed, params, inputs=[job.notebook], started=started, finished=datetime.now(UTC)
+    )
 
 
 @contextlib.contextmanager
@@ -422,6 +521,9 @@ def _run_log(job: _Job) -> Iterator[logging.Logger]:
             lg.setLevel(level)
             lg.propagate = propagate
         handler.close()
+        scrub = PathScrubber(job.folder, [job.params_file], job.data_root)
+        text = part.read_text(encoding="utf-8", errors="replace")
+        part.write_text(scrub.text(text), encoding="utf-8")
         os.replace(part, final)
 
 
@@ -461,6 +563,50 @@ def _run_pool(todo: list[_Job], workers: int, report: Callable) -> list[dict]:
             )
         rows.append(row)
         report(row)
+    return rows
+
+
+def _run_dask(todo: list[_Job], scheduler: str, workers: int, report: Callable) -> list[dict]:
+    """Run jobs on a Dask distributed cluster (a new local one, or one at an address).
+
+    Each job is one task (``pure=False``, so nothing is cached between batches);
+    a worker that dies takes its task with it and Dask retries it elsewhere, up
+    to the scheduler's ``allowed-failures``; a task that still fails is
+    recorded as failed like any other.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError(
+            "--scheduler needs dask.distributed: pip install 'cspanalysis[dask]'"
+        ) from None
+    rows = []
+    with contextlib.ExitStack() as stack:
+        if scheduler == "local":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=min(workers, len(todo)),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="30s"))
+            except OSError as exc:
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        futures = client.map(_run_job, todo, pure=False)
+        jobs = dict(zip((f.key for f in futures), todo, strict=True))
+        for future in as_completed(futures):
+            job = jobs[future.key]
+            try:
+                row = future.result()
+            except Exception as exc:  # a worker killed too often, a lost connection
+                row = _row(job, "failed", 0.0, _one_line(exc), None)
+            rows.append(row)
+            report(row)
     return rows
 
 

@@ -5,8 +5,9 @@ Commands
 ``validate PARAMS...``  check parameter files and their data; print coverage and data quality
 ``fetch URL``           download a police.uk archive or an ONS file (resume, checksum)
 ``demo-data``           write the fictional demo partnerships (with their ground truth)
-``demo``                the main job: demo data, every demo partnership loaded, notebooks run
-``batch PARAMS...``     every partnership × notebook in parallel, with index.html
+``demo``                the main job: demo data, then the batch over every demo partnership
+``run PARAMS``          one partnership's notebooks now, with HTML/DOCX/XLSX/GPKG drafts
+``batch PARAMS...``     every partnership × notebook in parallel (or on Dask), with index.html
 
 Every command has ``--help``. Bad input prints one sentence and exits with
 status 2; no traceback.
@@ -21,7 +22,6 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from cspanalysis.batch import NotebookFailedError, run_notebooks
 from cspanalysis.errors import InputError, OfflineError
 
 app = typer.Typer(
@@ -160,51 +160,108 @@ def demo_data(
         typer.echo(f"demo data ready in {path}")
 
 
+def _report(result, out: Path) -> None:
+    """Print the batch's summary and the path of its index; exit 1 if a run failed."""
+    counts = result.runs["status"].value_counts()
+    typer.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "unchanged", "failed")))
+    for row in result.runs[result.runs["status"] == "failed"].itertuples():
+        typer.echo(f"failed: {row.partnership} × {row.notebook}: {row.error}", err=True)
+    typer.echo(f"index: {result.index}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+Workers = Annotated[
+    int | None,
+    typer.Option("--workers", help="Parallel runs (default: one per CPU core).", min=1),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on Dask: 'local' for a local cluster, or a scheduler address "
+        "(tcp://host:8786) whose workers share this file system.",
+    ),
+]
+Notebooks = Annotated[Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")]
+
+
 @app.command("demo")
 def demo_job(
     params_dir: Annotated[
         Path, typer.Option("--params", help="Folder of the demo parameter files.")
     ] = Path("params/demo"),
     data: Annotated[Path, typer.Option("--data", help="Demo data folder.")] = Path("data/demo"),
-    out: Annotated[Path, typer.Option("--out", help="Where the executed notebooks go.")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="Output folder of the batch.")] = Path(
         "output/demo"
     ),
-    notebooks: Annotated[
-        Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")
-    ] = Path("notebooks"),
-    partnership: Annotated[
-        str, typer.Option("--partnership", help="Demo parameter file whose notebooks are run.")
-    ] = "northbrook",
-    skip_notebooks: Annotated[
-        bool, typer.Option("--skip-notebooks", help="Only load and summarise the data.")
+    notebooks: Notebooks = Path("notebooks"),
+    workers: Workers = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun everything, changed or not.")
     ] = False,
 ) -> None:
-    """The main job on the demo: generate the data if absent, load and summarise every demo
-    partnership, then run each analysis notebook for one of them with papermill."""
+    """The main job on the demo: generate the demo data if absent, then run the batch for
+    every demo partnership (every notebook, with HTML, Word, Excel and GeoPackage drafts)
+    and print the path of index.html."""
+    from cspanalysis.batch import run_batch
     from cspanalysis.data import demo
-    from cspanalysis.data.partnership import load_partnership
 
     demo.ensure_demo(data)
     files = sorted(params_dir.glob("*.yaml"))
     if not files:
         _fail(InputError(f"no parameter files in {params_dir}"))
-    for path in files:
-        try:
-            loaded = load_partnership(path, data)
-        except InputError as exc:
-            _fail(exc)
-        typer.echo(loaded.summary())
-        typer.echo("")
-    if skip_notebooks:
-        return
-    chosen = params_dir / f"{partnership}.yaml"
-    if not chosen.exists():
-        _fail(InputError(f"no parameter file {chosen}; choose one of {[f.stem for f in files]}"))
+    typer.echo(f"demo data in {data}; {len(files)} partnerships: {[f.stem for f in files]}")
     try:
-        for produced in run_notebooks(chosen, data, notebooks, out / partnership):
-            typer.echo(f"executed {produced}")
-    except (InputError, NotebookFailedError) as exc:
-        _fail(exc, 1)
+        result = run_batch(
+            files,
+            notebooks_dir=notebooks,
+            out_dir=out,
+            data_root=data,
+            workers=workers,
+            force=force,
+        )
+    except InputError as exc:
+        _fail(exc)
+    _report(result, out)
+
+
+@app.command("run")
+def run(
+    params: Annotated[Path, typer.Argument(help="The partnership's parameter file.")],
+    notebook: Annotated[
+        str,
+        typer.Option(
+            "--notebook", help="Notebook to run (its name, e.g. strategic_assessment), or all."
+        ),
+    ] = "all",
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("output"),
+    notebooks: Notebooks = Path("notebooks"),
+    data_root: DataRoot = None,
+) -> None:
+    """Run one partnership's notebook(s) now and write its drafts: the executed notebook,
+    HTML, Word (.docx), Excel (.xlsx), GeoPackage and manifest.json, in OUT/<params name>/."""
+    from cspanalysis.batch import run_batch
+
+    chosen = None if notebook == "all" else [Path(notebook).stem]
+    try:
+        result = run_batch(
+            [params],
+            notebooks_dir=notebooks,
+            out_dir=out,
+            data_root=data_root,
+            workers=1,
+            force=True,
+            notebooks=chosen,
+        )
+    except InputError as exc:
+        _fail(exc)
+    folder = out / params.stem
+    for row in result.runs.itertuples():
+        if row.status != "failed":
+            drafts = sorted(p.name for p in folder.glob(f"{row.notebook}.*") if p.is_file())
+            typer.echo(f"{row.notebook}: {', '.join(drafts)} in {folder}")
+    _report(result, out)
 
 
 @app.command("batch")
@@ -221,19 +278,15 @@ def batch(
         ),
     ] = False,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("output/batch"),
-    notebooks: Annotated[
-        Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")
-    ] = Path("notebooks"),
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", help="Parallel runs (default: one per CPU core).", min=1),
-    ] = None,
+    notebooks: Notebooks = Path("notebooks"),
+    workers: Workers = None,
     force: Annotated[
         bool, typer.Option("--force", help="Rerun everything, changed or not.")
     ] = False,
+    scheduler: Scheduler = None,
     data_root: DataRoot = None,
 ) -> None:
-    """Run every notebook for every partnership, in parallel; write index.html.
+    """Run every notebook for every partnership, in parallel, with drafts; write index.html.
 
     Runs whose notebook, parameter file and input files are unchanged since their
     last success are skipped; failed and stale ones are redone. A failing run never
@@ -267,14 +320,11 @@ def batch(
             data_root=data_root,
             workers=workers,
             force=force,
+            scheduler=scheduler,
         )
     except InputError as exc:
         _fail(exc)
-    counts = result.runs["status"].value_counts()
-    typer.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "unchanged", "failed")))
-    typer.echo(str(result.index))
-    if not result.ok:
-        raise typer.Exit(1)
+    _report(result, out)
 
 
 def main() -> None:  # pragma: no cover - console entry point wrapper

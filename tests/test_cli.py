@@ -11,7 +11,8 @@ import pytest
 from tiny_notebooks import write_notebook
 from typer.testing import CliRunner
 
-from cspanalysis.cli import NotebookFailedError, app, run_notebooks
+from cspanalysis.batch import NotebookFailedError, run_notebooks
+from cspanalysis.cli import app
 from cspanalysis.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +20,7 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["validate"], ["fetch"], ["demo-data"], ["demo"], ["batch"]]
+    "command", [[], ["validate"], ["fetch"], ["demo-data"], ["demo"], ["run"], ["batch"]]
 )
 def test_help_everywhere(command):
     result = runner.invoke(app, [*command, "--help"])
@@ -27,19 +28,57 @@ def test_help_everywhere(command):
     assert "Usage" in result.output
 
 
-def test_main_job_loads_every_demo_partnership(tmp_path):
+def test_main_job_generates_the_demo_and_batches_every_demo_partnership(tmp_path):
     data = tmp_path / "demo"
-    result = runner.invoke(
-        app,
-        ["demo", "--data", str(data), "--params", str(ROOT / "params/demo"), "--skip-notebooks"],
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write_notebook(
+        nbs / "summary.ipynb",
+        "import cspanalysis\n"
+        "print(cspanalysis.load_partnership(params_file, data_root or None).summary())",
     )
+    out = tmp_path / "out"
+    args = ["demo", "--data", str(data), "--params", str(ROOT / "params/demo")]
+    result = runner.invoke(app, [*args, "--notebooks", str(nbs), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (data / "truth.json").exists()
-    names = [
-        line.split(":")[0] for line in result.output.splitlines() if "LSOAs, population" in line
-    ]
-    assert len(names) == len(list((ROOT / "params/demo").glob("*.yaml"))) >= 2
-    assert "police.uk:demo-constabulary: 60 of 60 months present" in result.output
+    stems = sorted(p.stem for p in (ROOT / "params/demo").glob("*.yaml"))
+    assert len(stems) >= 2
+    assert f"{len(stems)} done, 0 unchanged, 0 failed" in result.output
+    assert result.output.strip().splitlines()[-1] == f"index: {out / 'index.html'}"
+    for stem in stems:
+        executed = nbformat.read(out / stem / "summary.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+        assert "LSOAs, population" in printed
+        for suffix in (".html", ".docx", ".xlsx"):
+            assert (out / stem / f"summary{suffix}").stat().st_size > 0
+        assert (out / stem / "summary" / "manifest.json").exists()
+    northbrook = nbformat.read(out / "northbrook" / "summary.ipynb", as_version=4)
+    assert "police.uk:demo-constabulary: 60 of 60 months present" in "".join(
+        o.get("text", "") for o in northbrook.cells[-1].outputs
+    )
+
+
+def test_run_one_notebook_and_unknown_notebook_names(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write_notebook(nbs / "a.ipynb", "print('a ran')")
+    write_notebook(nbs / "b.ipynb", "print('b ran')")
+    (tmp_path / "street").mkdir()
+    (tmp_path / "street" / "2024-01-x-street.csv").write_text("Month\n2024-01\n")
+    params = tmp_path / "p.yaml"
+    params.write_text("name: X\nareas: {districts: [E1]}\npolice_uk: [{path: street}]\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["run", str(params), "--notebook", "b", "--notebooks", str(nbs), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "p" / "b.html").exists() and not (out / "p" / "a.ipynb").exists()
+    result = runner.invoke(
+        app, ["run", str(params), "--notebook", "c", "--notebooks", str(nbs), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "no notebook(s) ['c']" in result.output and "['a', 'b']" in result.output
 
 
 def test_run_notebooks_injects_parameters_and_writes_atomically(tmp_path):
@@ -56,10 +95,11 @@ def test_run_notebooks_injects_parameters_and_writes_atomically(tmp_path):
     out = tmp_path / "out"
     produced = run_notebooks(params, tmp_path / "data", nbs, out)
     assert produced == [out / "a.ipynb"]
-    assert json.loads((out / "a" / "p.json").read_text()) == [
-        str(params.resolve()),
-        str((tmp_path / "data").resolve()),
-    ]
+    # relative to the run's folder (the kernel's working folder): no absolute path is written
+    injected = json.loads((out / "a" / "p.json").read_text())
+    assert injected == ["../p.yaml", "../data"]
+    assert [(out / p).resolve() for p in injected] == [params.resolve(), (tmp_path / "data")]
+    assert str(tmp_path) not in (out / "a.ipynb").read_text()
     assert not list(out.glob("*.part")) and not list(out.glob(".*"))
 
 

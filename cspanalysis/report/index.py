@@ -16,7 +16,7 @@ import pandas as pd
 
 from cspanalysis.files import atomic_path
 
-__all__ = ["write_index"]
+__all__ = ["PathScrubber", "write_index"]
 
 
 def write_index(
@@ -42,7 +42,7 @@ def write_index(
     True
     """
     out_dir = Path(out_dir)
-    clean = _Sanitiser(out_dir, params_files, data_root)
+    clean = PathScrubber(out_dir, params_files, data_root)
     counts = runs["status"].value_counts()
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "unchanged", "failed"))
     lines = [
@@ -56,7 +56,8 @@ def write_index(
         "<h1>Batch runs</h1>",
         f"<p>{len(runs)} runs: {html.escape(summary)}.</p>",
         "<table><thead><tr><th>Partnership</th><th>Notebook</th><th>Status</th>"
-        "<th>Seconds</th><th>Executed notebook</th><th>Log</th><th>Error</th></tr></thead>",
+        "<th>Seconds</th><th>Drafts</th><th>Executed notebook</th><th>Log</th><th>Error</th>"
+        "</tr></thead>",
         "<tbody>",
     ]
     for row in runs.itertuples(index=False):
@@ -65,12 +66,23 @@ def write_index(
             rel = clean.link(Path(row.path))
             if rel is not None:
                 link = f'<a href="{html.escape(rel)}">{html.escape(Path(rel).name)}</a>'
+        drafts = []
+        if row.status != "failed":
+            for label, rel in (
+                ("HTML", f"{row.partnership}/{row.notebook}.html"),
+                ("Word", f"{row.partnership}/{row.notebook}.docx"),
+                ("Excel", f"{row.partnership}/{row.notebook}.xlsx"),
+                ("GeoPackage", f"{row.partnership}/{row.notebook}.gpkg"),
+                ("manifest", f"{row.partnership}/{row.notebook}/manifest.json"),
+            ):
+                if (out_dir / rel).exists():
+                    drafts.append(f'<a href="{html.escape(rel)}">{label}</a>')
         log_rel = f"{row.partnership}/{row.notebook}.log"
         log = f'<a href="{html.escape(log_rel)}">log</a>' if (out_dir / log_rel).exists() else ""
         lines.append(
             f'<tr class="{html.escape(row.status)}"><td>{html.escape(row.partnership)}</td>'
             f"<td>{html.escape(row.notebook)}</td><td>{html.escape(row.status)}</td>"
-            f"<td>{row.seconds:.1f}</td><td>{link}</td><td>{log}</td>"
+            f"<td>{row.seconds:.1f}</td><td>{' · '.join(drafts)}</td><td>{link}</td><td>{log}</td>"
             f"<td>{html.escape(clean.text(row.error or ''))}</td></tr>"
         )
     lines += ["</tbody></table>", "</body></html>"]
@@ -85,8 +97,16 @@ _ABSOLUTE = re.compile(
 )
 
 
-class _Sanitiser:
-    """Takes absolute paths and user names out of text meant for the index."""
+class PathScrubber:
+    """Takes absolute paths and user names out of text meant for readers.
+
+    The output folder becomes a relative path, the data root ``{data_root}``,
+    the home folder ``~`` and any other absolute path ``{elsewhere}/<file name>``.
+
+    >>> scrub = PathScrubber(Path("/srv/out"), [], Path("/srv/data"))
+    >>> scrub.text("read /srv/data/x.csv; see /usr/lib/python3/site.py")
+    'read {data_root}/x.csv; see {elsewhere}/site.py'
+    """
 
     def __init__(self, out_dir: Path, params_files: Sequence[Path], data_root: Path | None):
         self.out_dir = out_dir.resolve()

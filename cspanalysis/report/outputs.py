@@ -82,8 +82,8 @@ def publish_table(
         disclosure control applies. False (police.uk counts, already public):
         the table is returned unchanged.
     counts
-        The columns holding counts; default: every numeric column whose values
-        are all whole and non-negative.
+        The columns holding counts; default: every integer-typed column whose
+        values are all non-negative (name them when counts are stored as floats).
     rule
         The rule (threshold, method, base); default: suppress counts 1–4.
     margins
@@ -151,7 +151,7 @@ def write_table_csv(table: pd.DataFrame, path: str | Path, *, index: bool = True
     """
     path = Path(path)
     table = table.copy()
-    for column in table.select_dtypes(include="object").columns:  # e.g. counts mixed with "<5"
+    for column in table.select_dtypes(include=["object", "string"]).columns:  # e.g. counts mixed with "<5"
         table[column] = table[column].map(_format_float)
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
@@ -245,6 +245,8 @@ class RunOutputs:
         """
         from cspanalysis.hotspots import to_geopackage
 
+        for name in layers:
+            _check_name(name)
         path = to_geopackage(dict(layers), self.dir / LAYERS_FILE)
         self.register["layers"] = [{"name": name, "file": LAYERS_FILE} for name in layers]
         self._save()
@@ -265,8 +267,12 @@ class RunOutputs:
 
     # ------------------------------------------------------------------ internals
     def _add(self, kind: str, entry: dict[str, Any]) -> None:
-        items = [e for e in self.register[kind] if e["name"] != entry["name"]]
-        self.register[kind] = [*items, entry]
+        items = self.register[kind]
+        names = [e["name"] for e in items]
+        if entry["name"] in names:  # a cell run again: replace it where it was
+            items[names.index(entry["name"])] = entry
+        else:
+            items.append(entry)
         self._save()
 
     def _save(self) -> None:
@@ -301,7 +307,8 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def _is_count_column(column: pd.Series) -> bool:
-    if not _is_numeric(column):
+    """Integer-typed and non-negative: a float column of whole values may be a percentage."""
+    if not pd.api.types.is_integer_dtype(column):
         return False
     values = column.dropna().to_numpy(dtype=float)
-    return bool(len(values)) and bool(np.all(values >= 0) and np.all(values == np.round(values)))
+    return bool(len(values)) and bool(np.all(values >= 0))
