@@ -151,7 +151,8 @@ def write_table_csv(table: pd.DataFrame, path: str | Path, *, index: bool = True
     """
     path = Path(path)
     table = table.copy()
-    for column in table.select_dtypes(include=["object", "string"]).columns:  # e.g. counts mixed with "<5"
+    # e.g. counts mixed with "<5"
+    for column in table.select_dtypes(include=["object", "string"]).columns:
         table[column] = table[column].map(_format_float)
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
