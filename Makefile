@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install browser demo test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Headless Chromium renders the HTML drafts in one test; as root on Debian/Ubuntu it is
+# installed from the distribution's packages, elsewhere that test is skipped with a note.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	    || command -v google-chrome >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium (apt-get) for the HTML rendering test"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	    echo "note: no Chromium; the test that renders an HTML draft in a browser is skipped"; \
+	fi
+
 demo: install
 	$(BIN)/cspanalysis demo
 
-test: install
+test: install browser
 	$(BIN)/python -m ruff check cspanalysis tests bench
 	$(BIN)/python -m pytest --doctest-modules cspanalysis tests
 
@@ -34,6 +47,8 @@ format: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/hotspots.py
+	$(BIN)/python bench/batch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache data/cache
