@@ -14,14 +14,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cspanalysis.errors import InputError
-from cspanalysis.report.draft import (
-    OGL,
-    OS_DATA,
-    draft_notebook,
-    provenance_appendix,
-    write_docx,
-    write_html,
-)
+from cspanalysis.report.appendix import OGL, OS_DATA, provenance_appendix
+from cspanalysis.report.draft import draft_notebook, write_docx, write_html
 
 #: a name that only the code uses: it must never reach a draft
 CODE_MARKER = "zz_secret_variable"

@@ -86,7 +86,8 @@ def publish_run(
     -------
     The files written (drafts first, the manifest last).
     """
-    from cspanalysis.report.draft import provenance_appendix, write_docx, write_html
+    from cspanalysis.report.appendix import provenance_appendix
+    from cspanalysis.report.draft import write_docx, write_html
     from cspanalysis.report.workbook import write_workbook
 
     executed = Path(executed)
