@@ -3,11 +3,19 @@
 :func:`run_batch` turns parameter files into executed notebooks, one *run* per
 partnership and notebook, in a process pool. Each run writes
 
-* ``out_dir/<params stem>/<notebook>.ipynb`` — the executed notebook (its tables
-  and figures go to ``out_dir/<stem>/<notebook>/``);
+* ``out_dir/<params stem>/<notebook>.ipynb`` — the executed notebook (its tables,
+  figures and map layers go to ``out_dir/<stem>/<notebook>/``);
+* ``<notebook>.html``, ``.docx``, ``.xlsx``, ``.gpkg`` beside it — the drafts, and
+  ``<notebook>/manifest.json`` (see :func:`cspanalysis.report.publish_run`);
 * ``out_dir/<stem>/<notebook>.log`` — papermill's log with the cell outputs;
 * ``out_dir/<stem>/<notebook>.done.json`` — the run's content key, written only
-  after the run succeeded.
+  after the run and its drafts succeeded.
+
+The kernel runs in ``out_dir/<stem>/`` and is given its parameters as paths
+relative to it; absolute paths in printed text, warnings and tracebacks are
+replaced (``{data_root}/…``, ``{elsewhere}/<name>``), so no output holds an
+absolute path or a user name. Runs go to a process pool, or with
+``scheduler=`` to a Dask distributed cluster.
 
 The key combines the SHA-256 of the notebook, of the parameter file and of every
 input file it names (folders expanded to their files), and the cspanalysis
@@ -694,6 +702,12 @@ def _write_manifests(
             finished=finished,
             output_dir=folder,
         )
+        # coverage as the runs' notebooks recorded it (coverage.json in each run's folder)
+        for notebook in notebooks:
+            recorded = folder / notebook.stem / "coverage.json"
+            if recorded.exists():
+                manifest["coverage"] = json.loads(recorded.read_text(encoding="utf-8"))
+                break
         write_manifest(manifest, target)
         written.append(target)
     return written

@@ -42,7 +42,10 @@ from nbformat import NotebookNode
 from cspanalysis.errors import InputError
 from cspanalysis.files import atomic_path
 
-__all__ = ["draft_notebook", "write_docx", "write_html"]
+__all__ = ["NOTEBOOK_ONLY", "draft_notebook", "write_docx", "write_html"]
+
+#: cells with this tag are left out of the drafts (e.g. "change the parameters below")
+NOTEBOOK_ONLY = "notebook-only"
 
 _TOC_ID = "cspanalysis-toc"
 _TOC_PLACEHOLDER = f'<nav id="{_TOC_ID}"></nav>'
@@ -66,7 +69,9 @@ def draft_notebook(notebook: str | Path | NotebookNode) -> tuple[NotebookNode, i
 
     Code cells keep their outputs but lose their source; stream outputs written
     to stderr (warnings) are dropped and counted; error outputs are kept; code
-    cells left with no output are removed. The notebook given is not changed.
+    cells left with no output are removed, and so are cells tagged
+    ``notebook-only`` (instructions for the analyst running the notebook). The
+    notebook given is not changed.
 
     Parameters
     ----------
@@ -237,6 +242,8 @@ def _strip_code(nb: NotebookNode) -> int:
     dropped = 0
     cells = []
     for cell in nb.cells:
+        if NOTEBOOK_ONLY in cell.get("metadata", {}).get("tags", []):
+            continue  # words for the analyst running the notebook, not for the board
         if cell.cell_type == "code":
             kept = []
             for output in cell.get("outputs", []):
