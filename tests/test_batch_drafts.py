@@ -127,6 +127,7 @@ def test_word_draft_has_headings_tables_and_figures(batches):
     assert any(row[0] == "Abandoned vehicle" and "<5" in row for row in texts)
     body = "\n".join(p.text for p in document.paragraphs)
     assert "load_partnership" not in body and "save_table" not in body  # no code
+    assert "Change the parameters below" not in body  # notebook-only instructions
 
 
 def test_html_draft_renders_in_chromium_with_its_headings(batches, tmp_path):

@@ -29,9 +29,9 @@ def _assert_outputs(out: Path, tables=TABLES, maps=MAPS, layers=6) -> None:
         assert path.exists(), name
         assert len(pd.read_csv(path)) > 0, name
     for name in maps:
-        png = out / "maps" / f"{name}.png"
+        png = out / "figures" / f"{name}.png"
         assert png.exists() and png.stat().st_size > 30_000, name
-    assert len(pyogrio.list_layers(out / "hotspots.gpkg")) >= layers
+    assert len(pyogrio.list_layers(out / "map_layers.gpkg")) >= layers
     assert not list(out.rglob("*.part")), "half-written files left"
 
 
