@@ -288,20 +288,30 @@ def test_interrupted_batch_leaves_no_half_output_and_rerun_finishes_the_rest(tmp
         "--workers",
         "1",
     ]
+    log = (tmp_path / "batch.out").open("w")  # a file, not a pipe nobody reads while it runs
+    # a shell that starts a job in the background (as CI may) leaves SIGINT ignored, and an
+    # ignored signal stays ignored in children: give the batch the default, as a terminal does
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     started = out / "p" / "b_slow" / "started.txt"
     deadline = time.monotonic() + 120
     while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
-    assert started.exists(), proc.communicate()[0][-3000:] if proc.poll() is not None else ""
+    assert started.exists(), (tmp_path / "batch.out").read_text()[-3000:]
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole process group
     try:
         proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
+    finally:
+        log.close()
     assert proc.returncode != 0
     folder = out / "p"
     assert (folder / "a_fast.done.json").exists() and (folder / "a_fast.docx").exists()
