@@ -223,6 +223,25 @@ def test_no_absolute_path_or_user_name_in_any_output(batches):
             assert needle not in text, f"{needle} in {path.name}"
 
 
+def test_no_row_level_record_reaches_a_draft(batches):
+    """No crime ID, no (pseudonymised) person id, in any draft or published table."""
+    inc = batches["data"].incidents
+    crime_ids = inc["crime_id"].dropna().astype(str)
+    crime_ids = crime_ids[crime_ids.str.len() > 8].sample(200, random_state=1)
+    people = inc["person_id"].dropna().astype(str).unique()
+    assert len(crime_ids) == 200 and len(people) > 100
+    needles = [*crime_ids, *people[:200]]
+    run = batches["run"]
+    texts = [p.read_text(encoding="utf-8") for p in run.rglob("*.csv")]
+    texts += [p.read_text(encoding="utf-8") for p in run.glob("*.html")]
+    for path in run.glob("*.docx"):
+        with zipfile.ZipFile(path) as z:
+            texts.append(z.read("word/document.xml").decode("utf-8"))
+    text = "\n".join(texts)
+    leaked = [n for n in needles if n in text]
+    assert leaked == []
+
+
 def test_map_layers_match_the_incidents(batches):
     run = batches["run"]
     layers = [name for name, _ in pyogrio.list_layers(run / "strategic_assessment.gpkg")]
