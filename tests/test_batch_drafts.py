@@ -92,6 +92,10 @@ def test_every_run_has_every_draft_and_a_manifest(batches):
         assert coverage["partner:council-asb"]["months_present"] == 47
         assert coverage["police.uk:demo-constabulary"]["missing_months"] == []
         assert manifest["parameters"]["file"] == "northbrook.yaml"
+        # every draft shows its figures as pictures, never as a "<Figure size ...>" repr
+        html = (run / f"{name}.html").read_text()
+        assert "data:image/png;base64" in html and "Figure size" not in html, name
+        assert "PosixPath(" not in html, name
         assert any(
             i["key"] == "inputs" and i["path"].endswith(f"{name}.ipynb") for i in manifest["inputs"]
         )
