@@ -135,6 +135,9 @@ def run_notebook(
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=log_output,
+                # the kernel's own start-up notices (e.g. about its loopback transport) are
+                # noise in a batch's progress display; its errors still show
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
             _scrub_metadata(tmp_nb, notebook.name, target.name, scrub)
             tmp_nb.replace(tmp)

@@ -242,6 +242,7 @@ def run(
     """Run one partnership's notebook(s) now and write its drafts: the executed notebook,
     HTML, Word (.docx), Excel (.xlsx), GeoPackage and manifest.json, in OUT/<params name>/."""
     from cspanalysis.batch import run_batch
+    from cspanalysis.report.publish import DRAFT_SUFFIXES
 
     chosen = None if notebook == "all" else [Path(notebook).stem]
     try:
@@ -259,7 +260,12 @@ def run(
     folder = out / params.stem
     for row in result.runs.itertuples():
         if row.status != "failed":
-            drafts = sorted(p.name for p in folder.glob(f"{row.notebook}.*") if p.is_file())
+            drafts = [
+                f"{row.notebook}{suffix}"
+                for suffix in (".ipynb", *DRAFT_SUFFIXES)
+                if (folder / f"{row.notebook}{suffix}").exists()
+            ]
+            drafts.append(f"{row.notebook}/manifest.json")
             typer.echo(f"{row.notebook}: {', '.join(drafts)} in {folder}")
     _report(result, out)
 
