@@ -352,3 +352,82 @@ def test_interrupted_batch_leaves_no_half_output_and_rerun_finishes_the_rest(tmp
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "1 done, 1 unchanged, 0 failed" in rerun.stdout
     assert (folder / "b_slow.docx").exists() and (folder / "b_slow.done.json").exists()
+
+
+# ------------------------------------------------------------ real data, a Dask address
+
+
+@pytest.mark.shared_data
+def test_a_real_thames_valley_partnership_gets_every_draft(shared_data, tmp_path):
+    """Slough on the real police.uk files: every draft, and the three missing months said so."""
+    text = (ROOT / "params/thames-valley/slough.yaml").read_text()
+    params = tmp_path / "slough.yaml"  # alone in its folder: no automatic peers to load
+    params.write_text(text)
+    out = tmp_path / "out"
+    result = run_batch(
+        [params],
+        notebooks_dir=ROOT / "notebooks",
+        out_dir=out,
+        data_root=shared_data,
+        workers=2,
+        progress=False,
+    )
+    assert result.ok, result.runs.to_dict("records")
+    for name in NOTEBOOKS:
+        for suffix in (".html", ".docx", ".xlsx", ".gpkg"):
+            assert (out / "slough" / f"{name}{suffix}").stat().st_size > 0
+        manifest = json.loads((out / "slough" / name / "manifest.json").read_text())
+        coverage = manifest["coverage"]["police.uk:thames-valley"]
+        assert coverage["missing_months"] == ["2018-07", "2018-08", "2018-09"]
+        assert coverage["months_present"] == 6
+        assert all(
+            i["path"].startswith("{data_root}/") for i in manifest["inputs"] if i["key"] != "inputs"
+        )
+    document = docx.Document(out / "slough" / "strategic_assessment.docx")
+    assert document.paragraphs[0].text == "Strategic assessment: Slough"
+    appendix = (out / "slough" / "strategic_assessment.html").read_text()
+    assert "2018-07" in appendix and "missing" in appendix
+
+
+def test_batch_on_a_dask_scheduler_address(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write_notebook(nbs / "a.ipynb", "import os\nprint('ran in', os.getpid())")
+    (tmp_path / "street").mkdir()
+    (tmp_path / "street" / "2024-01-x-street.csv").write_text("Month\n2024-01\n")
+    files = []
+    for name in ("p", "q"):
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(
+            f"name: {name}\nareas: {{districts: [E1]}}\npolice_uk: [{{path: street}}]\n"
+        )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = run_batch(
+            files,
+            notebooks_dir=nbs,
+            out_dir=tmp_path / "out",
+            progress=False,
+            scheduler=cluster.scheduler_address,
+            drafts=False,
+        )
+    assert result.ok and list(result.runs["status"]) == ["done", "done"]
+    printed = [
+        "".join(
+            o.get("text", "")
+            for o in nbformat.read(tmp_path / "out" / n / "a.ipynb", as_version=4).cells[-1].outputs
+        )
+        for n in ("p", "q")
+    ]
+    assert all(p.startswith("ran in ") for p in printed)
+    with pytest.raises(cspanalysis.InputError, match="cannot reach the Dask scheduler"):
+        run_batch(
+            files,
+            notebooks_dir=nbs,
+            out_dir=tmp_path / "out2",
+            progress=False,
+            scheduler="tcp://127.0.0.1:9",
+            force=True,
+        )
