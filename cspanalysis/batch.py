@@ -454,6 +454,7 @@ def _run_job(job: _Job) -> dict:
     """Run one job; never raises. Runs in a worker process (or in this one)."""
     job.folder.mkdir(parents=True, exist_ok=True)
     job.done_file.unlink(missing_ok=True)
+    _remove_leftovers(job)
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     error = ""
@@ -492,6 +493,21 @@ def _run_job(job: _Job) -> dict:
     with atomic_path(job.done_file) as tmp:
         tmp.write_text(json.dumps(done, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     return _row(job, "done", seconds, "", job.target)
+
+
+def _remove_leftovers(job: _Job) -> None:
+    """Delete the temporary files a killed earlier attempt of this run left behind.
+
+    Outputs are written to ``.<name>.<random>.part`` and renamed when complete
+    (:func:`cspanalysis.files.atomic_path`); a process killed outright (SIGKILL,
+    out of memory) cannot remove its own, so the next attempt does.
+    """
+    leftovers = [*job.folder.glob(f".{job.name}.*.part"), job.folder / f"{job.name}.log.part"]
+    run_dir = job.folder / job.name
+    if run_dir.is_dir():
+        leftovers += run_dir.rglob(".*.part")
+    for path in leftovers:
+        path.unlink(missing_ok=True)
 
 
 def _publish(job: _Job, executed: Path, started: datetime) -> list[Path]:

@@ -151,6 +151,17 @@ def test_rerun_skips_unchanged_and_redoes_the_failed(world, tmp_path):
     seconds = result.runs.set_index(["partnership", "notebook"])["seconds"]
     assert seconds[("broken", "load")] > 0 and seconds[("northbrook", "load")] == 0
 
+    # what a run killed outright (SIGKILL) leaves: temporary files it could not remove
+    folder = out / "northbrook"
+    planted = [
+        folder / ".load.html.k3j2x.part",
+        folder / ".load.ipynb.a81qz.part",
+        folder / "load.log.part",
+        folder / "load" / "tables" / ".rates.csv.zz91.part",
+    ]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("half")
     forced = run_batch(
         world["files"][:1],
         notebooks_dir=world["nbs"],
@@ -160,6 +171,8 @@ def test_rerun_skips_unchanged_and_redoes_the_failed(world, tmp_path):
         progress=False,
     )
     assert set(forced.runs["status"]) == {"done"}
+    assert [p.name for p in planted if p.exists()] == []
+    assert not list(out.rglob("*.part"))
 
 
 def test_a_changed_input_makes_its_partnership_stale(world, tmp_path):
