@@ -696,6 +696,7 @@ def _write_manifests(
 ) -> list[Path]:
     """A ``manifest.json`` per partnership that ran anything (skipped when all unchanged)."""
     from cspanalysis.config import load_params
+    from cspanalysis.report.outputs import read_coverage
     from cspanalysis.report.provenance import build_manifest, write_manifest
 
     written = []
@@ -713,20 +714,16 @@ def _write_manifests(
             params = load_params(params_file, root)
         except InputError:
             continue  # the parameter file itself is bad: the index says so
+        recorded = (read_coverage(folder / nb.stem) for nb in notebooks)  # by the notebooks
         manifest = build_manifest(
             params,
+            next((c for c in recorded if c is not None), None),
             inputs=notebooks,
             outputs=outputs,
             started=started,
             finished=finished,
             output_dir=folder,
         )
-        # coverage as the runs' notebooks recorded it (coverage.json in each run's folder)
-        for notebook in notebooks:
-            recorded = folder / notebook.stem / "coverage.json"
-            if recorded.exists():
-                manifest["coverage"] = json.loads(recorded.read_text(encoding="utf-8"))
-                break
         write_manifest(manifest, target)
         written.append(target)
     return written

@@ -160,8 +160,15 @@ def demo_data(
         typer.echo(f"demo data ready in {path}")
 
 
-def _report(result, out: Path) -> None:
-    """Print the batch's summary and the path of its index; exit 1 if a run failed."""
+def _batch(files: list[Path], **options) -> None:
+    """Run :func:`~cspanalysis.batch.run_batch`, print its summary and the path of its index;
+    exit 2 on bad input, 1 if a run failed."""
+    from cspanalysis.batch import run_batch
+
+    try:
+        result = run_batch(files, **options)
+    except InputError as exc:
+        _fail(exc)
     counts = result.runs["status"].value_counts()
     typer.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "unchanged", "failed")))
     for row in result.runs[result.runs["status"] == "failed"].itertuples():
@@ -184,6 +191,7 @@ Scheduler = Annotated[
     ),
 ]
 Notebooks = Annotated[Path, typer.Option("--notebooks", help="Folder of the analysis notebooks.")]
+Force = Annotated[bool, typer.Option("--force", help="Rerun everything, changed or not.")]
 
 
 @app.command("demo")
@@ -197,14 +205,11 @@ def demo_job(
     ),
     notebooks: Notebooks = Path("notebooks"),
     workers: Workers = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Rerun everything, changed or not.")
-    ] = False,
+    force: Force = False,
 ) -> None:
     """The main job on the demo: generate the demo data if absent, then run the batch for
     every demo partnership (every notebook, with HTML, Word, Excel and GeoPackage drafts)
     and print the path of index.html."""
-    from cspanalysis.batch import run_batch
     from cspanalysis.data import demo
 
     demo.ensure_demo(data)
@@ -212,18 +217,9 @@ def demo_job(
     if not files:
         _fail(InputError(f"no parameter files in {params_dir}"))
     typer.echo(f"demo data in {data}; {len(files)} partnerships: {[f.stem for f in files]}")
-    try:
-        result = run_batch(
-            files,
-            notebooks_dir=notebooks,
-            out_dir=out,
-            data_root=data,
-            workers=workers,
-            force=force,
-        )
-    except InputError as exc:
-        _fail(exc)
-    _report(result, out)
+    _batch(
+        files, notebooks_dir=notebooks, out_dir=out, data_root=data, workers=workers, force=force
+    )
 
 
 @app.command("run")
@@ -241,33 +237,30 @@ def run(
 ) -> None:
     """Run one partnership's notebook(s) now and write its drafts: the executed notebook,
     HTML, Word (.docx), Excel (.xlsx), GeoPackage and manifest.json, in OUT/<params name>/."""
-    from cspanalysis.batch import run_batch
     from cspanalysis.report.publish import DRAFT_SUFFIXES
 
-    chosen = None if notebook == "all" else [Path(notebook).stem]
-    try:
-        result = run_batch(
-            [params],
-            notebooks_dir=notebooks,
-            out_dir=out,
-            data_root=data_root,
-            workers=1,
-            force=True,
-            notebooks=chosen,
-        )
-    except InputError as exc:
-        _fail(exc)
     folder = out / params.stem
-    for row in result.runs.itertuples():
-        if row.status != "failed":
+
+    def list_drafts(row: dict) -> None:
+        if row["status"] != "failed":
+            name = row["notebook"]
             drafts = [
-                f"{row.notebook}{suffix}"
+                f"{name}{suffix}"
                 for suffix in (".ipynb", *DRAFT_SUFFIXES)
-                if (folder / f"{row.notebook}{suffix}").exists()
+                if (folder / f"{name}{suffix}").exists()
             ]
-            drafts.append(f"{row.notebook}/manifest.json")
-            typer.echo(f"{row.notebook}: {', '.join(drafts)} in {folder}")
-    _report(result, out)
+            typer.echo(f"{name}: {', '.join([*drafts, f'{name}/manifest.json'])} in {folder}")
+
+    _batch(
+        [params],
+        notebooks_dir=notebooks,
+        out_dir=out,
+        data_root=data_root,
+        workers=1,
+        force=True,
+        notebooks=None if notebook == "all" else [Path(notebook).stem],
+        progress=list_drafts,
+    )
 
 
 @app.command("batch")
@@ -286,9 +279,7 @@ def batch(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("output/batch"),
     notebooks: Notebooks = Path("notebooks"),
     workers: Workers = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Rerun everything, changed or not.")
-    ] = False,
+    force: Force = False,
     scheduler: Scheduler = None,
     data_root: DataRoot = None,
 ) -> None:
@@ -298,8 +289,6 @@ def batch(
     last success are skipped; failed and stale ones are redone. A failing run never
     stops the others; the exit status is 1 if any run failed.
     """
-    from cspanalysis.batch import run_batch
-
     files = list(params or [])
     if all_demo:
         from cspanalysis.data import demo
@@ -318,19 +307,15 @@ def batch(
         files += [p for p in demo_params if p not in files]
     if not files:
         _fail(InputError("give parameter files or --all-demo"))
-    try:
-        result = run_batch(
-            files,
-            notebooks_dir=notebooks,
-            out_dir=out,
-            data_root=data_root,
-            workers=workers,
-            force=force,
-            scheduler=scheduler,
-        )
-    except InputError as exc:
-        _fail(exc)
-    _report(result, out)
+    _batch(
+        files,
+        notebooks_dir=notebooks,
+        out_dir=out,
+        data_root=data_root,
+        workers=workers,
+        force=force,
+        scheduler=scheduler,
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point wrapper

@@ -53,7 +53,14 @@ from cspanalysis.errors import InputError
 from cspanalysis.files import atomic_path
 from cspanalysis.report.disclosure import SECONDARY_SYMBOL, SuppressedTable, suppress
 
-__all__ = ["REGISTER", "RunOutputs", "publish_table", "read_register", "write_table_csv"]
+__all__ = [
+    "REGISTER",
+    "RunOutputs",
+    "publish_table",
+    "read_coverage",
+    "read_register",
+    "write_table_csv",
+]
 
 #: the register's file name in a run's output folder
 REGISTER = "outputs.json"
@@ -280,6 +287,19 @@ class RunOutputs:
         text = json.dumps(self.register, indent=2, ensure_ascii=False)
         with atomic_path(self.dir / REGISTER) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
+
+
+def read_coverage(output_dir: str | Path) -> dict[str, Any] | None:
+    """The coverage a run recorded with :meth:`RunOutputs.coverage` (None when it did not).
+
+    >>> import tempfile
+    >>> read_coverage(tempfile.mkdtemp()) is None
+    True
+    """
+    path = Path(output_dir) / "coverage.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def read_register(output_dir: str | Path) -> dict[str, Any]:

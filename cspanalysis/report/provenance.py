@@ -48,7 +48,7 @@ from cspanalysis.config import Params, iter_data_paths, load_params
 from cspanalysis.errors import InputError
 from cspanalysis.files import atomic_path, sha256_bytes, sha256_file
 
-__all__ = ["MANIFEST_VERSION", "PACKAGES", "build_manifest", "write_manifest"]
+__all__ = ["MANIFEST_VERSION", "PACKAGES", "build_manifest", "output_records", "write_manifest"]
 
 #: bump when the manifest's layout changes
 MANIFEST_VERSION = 1
@@ -70,7 +70,7 @@ REDACTED = "[redacted]"
 
 def build_manifest(
     params: Params | str | Path,
-    coverage: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | Mapping[str, Any] | None = None,
     inputs: Iterable[str | Path] = (),
     outputs: Iterable[str | Path] = (),
     started: datetime | None = None,
@@ -86,7 +86,8 @@ def build_manifest(
         The validated parameter file (from :func:`cspanalysis.load_params`, so
         it knows its source file), or the path of one.
     coverage
-        The Coverage frame of the partnership (``PartnershipData.coverage``).
+        The Coverage frame of the partnership (``PartnershipData.coverage``), or
+        its :func:`summarise_coverage` (as a run recorded it in ``coverage.json``).
     inputs
         Further input files or folders not named in the parameter file (e.g.
         the notebook run); recorded like the parameter file's inputs.
@@ -131,17 +132,7 @@ def build_manifest(
     for path in inputs:
         records += _file_records("inputs", Path(path).resolve(), places)
 
-    outputs = [Path(p).resolve() for p in outputs]
-    if output_dir is None and outputs:
-        output_dir = Path(os.path.commonpath([p.parent for p in outputs]))
-    out_records = [
-        {
-            "path": _relative_or_name(p, Path(output_dir).resolve()),
-            "bytes": p.stat().st_size,
-            "sha256": sha256_file(p),
-        }
-        for p in sorted(outputs)
-    ]
+    out_records = output_records(outputs, output_dir)
 
     raw = source.read_bytes()
     manifest: dict[str, Any] = {
@@ -153,7 +144,9 @@ def build_manifest(
             "text": _redact(raw.decode("utf-8"), params),
         },
         "inputs": records,
-        "coverage": summarise_coverage(coverage) if coverage is not None else None,
+        "coverage": (
+            summarise_coverage(coverage) if isinstance(coverage, pd.DataFrame) else coverage
+        ),
         "outputs": out_records,
         "software": {
             "python": platform.python_version(),
@@ -180,6 +173,32 @@ def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+def output_records(
+    outputs: Iterable[str | Path], output_dir: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """Path (relative to ``output_dir``), size and SHA-256 of each output, in path order.
+
+    ``output_dir`` defaults to the folder holding all ``outputs``.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "t.csv").write_text("a\\n")
+    >>> output_records([folder / "t.csv"], folder)[0]["path"]
+    't.csv'
+    """
+    outputs = [Path(p).resolve() for p in outputs]
+    if output_dir is None and outputs:
+        output_dir = Path(os.path.commonpath([p.parent for p in outputs]))
+    return [
+        {
+            "path": _relative_or_name(p, Path(output_dir).resolve()),
+            "bytes": p.stat().st_size,
+            "sha256": sha256_file(p),
+        }
+        for p in sorted(outputs)
+    ]
 
 
 def summarise_coverage(coverage: pd.DataFrame) -> dict[str, Any]:

@@ -25,7 +25,6 @@ Example
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,8 +34,8 @@ import nbformat
 
 from cspanalysis.config import Params
 from cspanalysis.files import atomic_path
-from cspanalysis.report.outputs import LAYERS_FILE, read_register
-from cspanalysis.report.provenance import build_manifest, write_manifest
+from cspanalysis.report.outputs import LAYERS_FILE, read_coverage, read_register
+from cspanalysis.report.provenance import build_manifest, output_records, write_manifest
 
 __all__ = ["DRAFT_SUFFIXES", "draft_title", "publish_run"]
 
@@ -102,15 +101,13 @@ def publish_run(
     produced = [p for p in produced if p.name != "manifest.json"]
     manifest = build_manifest(
         params,
+        read_coverage(run_dir),
         inputs=inputs,
         outputs=produced,
         started=started,
         finished=finished,
         output_dir=executed.parent,
     )
-    coverage = run_dir / "coverage.json"
-    if coverage.exists():
-        manifest["coverage"] = json.loads(coverage.read_text(encoding="utf-8"))
     appendix = provenance_appendix(manifest, register)
 
     base = executed.parent / executed.stem
@@ -128,16 +125,8 @@ def publish_run(
     else:
         gpkg.unlink(missing_ok=True)
 
-    final = build_manifest(
-        params,
-        inputs=inputs,
-        outputs=[*produced, *drafts],
-        started=started,
-        finished=finished,
-        output_dir=executed.parent,
-    )
-    final["coverage"] = manifest["coverage"]
-    return [*drafts, write_manifest(final, run_dir / "manifest.json")]
+    manifest["outputs"] = output_records([*produced, *drafts], executed.parent)
+    return [*drafts, write_manifest(manifest, run_dir / "manifest.json")]
 
 
 def _name_the_partnership(notebook: nbformat.NotebookNode, title: str) -> None:
