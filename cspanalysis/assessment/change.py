@@ -221,9 +221,27 @@ class ChangeResult:
         """Horizontal bars of % change with the rate-ratio interval; significant bars filled."""
         import matplotlib.pyplot as plt
 
-        block = self._block(end).dropna(subset=["pct_change"])
+        whole = self._block(end)
+        block = whole.dropna(subset=["pct_change"])
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.35 * max(len(block), 4) + 1.2))
+        if block.empty:  # say why, rather than draw an empty chart
+            notes = [n for n in whole.get("note", pd.Series(dtype=str)).dropna() if n]
+            why = notes[0] if notes else "no category has counts in both periods"
+            why = why.removeprefix("change not computed: ")
+            ax.text(
+                0.5,
+                0.5,
+                "No change can be shown: " + why,
+                ha="center",
+                va="center",
+                wrap=True,
+                fontsize=9,
+                transform=ax.transAxes,
+            )
+            ax.set_axis_off()
+            ax.set_title("Change in recorded incidents", fontsize=10)
+            return ax.figure
         y = np.arange(len(block))
         lo = 100 * (block["ci_low"] - 1)
         hi = 100 * (block["ci_high"].clip(upper=10) - 1)
