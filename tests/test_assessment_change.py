@@ -170,6 +170,10 @@ def test_no_shared_months_is_reported_not_computed():
     (sentence,) = res.findings()
     assert sentence.startswith("No like-for-like comparison")
     assert "2018-07 to 2018-09" in sentence
+    # the chart says why there is nothing to show, instead of an empty frame
+    (text,) = [t.get_text() for t in res.plot().axes[0].texts]
+    assert text.startswith("No change can be shown: no month of the current period")
+    assert "2018-07 to 2018-09" in text
     # month on month is possible where consecutive
     mom = rolling_change(inc, ["2018-11", "2018-12", "2019-01", "2019-02"], months=1)
     assert mom.loc[(pd.Period("2019-02", "M"), "Burglary"), "current"] == 7
